@@ -1,0 +1,86 @@
+/** `clerk-sync serve`: the standalone receiver (and, when present, worker and admin). */
+import { parseArgs } from 'node:util';
+import type { Server } from 'node:http';
+import { ClerkSyncError } from '../../core/errors.js';
+import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
+import { createStandaloneServer } from '../../server/standalone.js';
+import { baseOptions, devSecretPath, isProduction, loadOrCreateDevSecret, SECRET_HELP, type Env } from '../env.js';
+
+export const help = `Usage: clerk-sync serve [--port N] [--host H] [--production]
+
+Runs the webhook receiver: POST /webhooks/clerk (and /api/webhooks/clerk), GET /healthz,
+GET /readyz. Applies migrations at start under an advisory lock.
+
+Without DATABASE_URL it uses the embedded database in CLERK_SYNC_DATA_DIR (./.clerk-sync).
+Without CLERK_WEBHOOK_SIGNING_SECRET it runs in dev mode: a local secret is generated and kept
+in the data folder. In production (NODE_ENV=production or --production) a secret is required.
+
+  --port N       listen port (default $PORT or 3000)
+  --host H       listen address (default $HOST or 0.0.0.0)
+  --production   refuse to start without a configured secret
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start.`;
+
+export interface Running {
+  sync: ClerkSync;
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function start(args: string[], env: Env, print: (line: string) => void = console.log): Promise<Running> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, production: { type: 'boolean' } } });
+  const options = baseOptions(env);
+  const portText = values.port ?? env.PORT ?? '3000';
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new ClerkSyncError('invalid_config', `Invalid port "${portText}"`);
+  if (options.secret === undefined) {
+    if (isProduction(env, values.production)) {
+      throw new ClerkSyncError('secret_not_configured', `Refusing to start in production without a webhook signing secret. ${SECRET_HELP}`);
+    }
+    const dev = loadOrCreateDevSecret(options.dataDir);
+    options.secret = dev.secret;
+    print(`Dev mode: no CLERK_WEBHOOK_SIGNING_SECRET set, ${dev.created ? 'generated' : 'using'} a local secret (kept in ${devSecretPath(options.dataDir)}):`);
+    print(`  ${dev.secret}`);
+  }
+  const sync = createClerkSync(options);
+  await sync.migrate();
+  const server = createStandaloneServer(sync);
+  const host = values.host ?? env.HOST ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(portText), host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : Number(portText);
+  const database = options.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${options.dataDir}`;
+  print(`clerk-sync listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/webhooks/clerk (database: ${database})`);
+  if (options.secret !== undefined && env.CLERK_WEBHOOK_SIGNING_SECRET === undefined && env.CLERK_WEBHOOK_SECRET === undefined) {
+    print(`Send it a signed test event:  npx clerk-sync send user.created --url http://127.0.0.1:${port}/webhooks/clerk`);
+  }
+  return {
+    sync,
+    server,
+    port,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await sync.close();
+    },
+  };
+}
+
+export async function run(args: string[], env: Env): Promise<number> {
+  const running = await start(args, env);
+  await new Promise<void>((resolve) => {
+    const shutdown = () => resolve();
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+  // Bounded shutdown: stop accepting, finish in-flight requests, close the database.
+  const timer = setTimeout(() => process.exit(0), 10_000);
+  timer.unref();
+  await running.stop();
+  return 0;
+}

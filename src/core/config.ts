@@ -1,0 +1,101 @@
+/**
+ * Options of clerk-sync, validated once with zod into a frozen ResolvedConfig, and the mapping
+ * from environment variables to options. Nothing in the library reads `process.env`: the CLI
+ * passes it to `optionsFromEnv`, and apps may do the same.
+ */
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { Db } from './db.js';
+import { ClerkSyncError } from './errors.js';
+
+const secretList = z.union([z.string(), z.array(z.string())]);
+
+export const optionsSchema = z
+  .object({
+    /** One or more `whsec_` secrets (space/comma separated, or an array) for rotation. */
+    secret: secretList.optional(),
+    /** Postgres connection string (Neon included). Absent: embedded PGlite in `dataDir`. */
+    databaseUrl: z.string().min(1).optional(),
+    /** A `Db` you created yourself (takes precedence over databaseUrl/dataDir). */
+    db: z.custom<Db>((v) => typeof v === 'object' && v !== null && 'query' in v && 'transaction' in v).optional(),
+    /** PGlite data folder, also where dev mode keeps its generated secret. @default "./.clerk-sync" */
+    dataDir: z.string().min(1).default('./.clerk-sync'),
+    /** Postgres schema of all tables. @default "clerk" */
+    schema: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/, 'lowercase letters, digits and underscores').default('clerk'),
+    /** `worker`: apply in the background; `inline`: apply in the request after the inbox commit. @default "worker" */
+    mode: z.enum(['worker', 'inline']).default('worker'),
+    /** `soft` keeps a deleted user's data; `scrub` erases personal fields. @default "soft" */
+    deleteMode: z.enum(['soft', 'scrub']).default('soft'),
+    /** Largest accepted body. @default 1048576 */
+    maxBodyBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Allowed clock difference for the webhook timestamp, seconds. @default 300 */
+    toleranceSeconds: z.number().int().positive().max(86400).default(300),
+    /** Apply pending migrations on first use (under an advisory lock). @default true */
+    autoMigrate: z.boolean().default(true),
+    /** Pool size for `pg`. @default 10 */
+    poolSize: z.number().int().positive().max(1000).default(10),
+    /** Group commit: inbox writes in flight and deliveries per write. */
+    intake: z.object({ maxInFlight: z.number().int().positive().default(4), maxBatch: z.number().int().positive().default(500) }).default({ maxInFlight: 4, maxBatch: 500 }),
+    /** Clock in ms since the epoch (tests). @default Date.now */
+    now: z.custom<() => number>((v) => typeof v === 'function').optional(),
+    /** A pino logger, or false for silence. @default a pino logger at level "info" */
+    logger: z.union([z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'info' in v), z.literal(false)]).optional(),
+    /** Log level when clerk-sync creates the logger. @default "info" */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ClerkSyncOptions = z.input<typeof optionsSchema>;
+export type ResolvedConfig = Readonly<z.output<typeof optionsSchema>>;
+
+export function resolveConfig(options: ClerkSyncOptions = {}): ResolvedConfig {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
+    throw new ClerkSyncError('invalid_config', `Invalid clerk-sync options: ${issues}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Environment variables clerk-sync understands (docs/reference/configuration.md lists each). */
+export const ENV_VARS = [
+  'CLERK_WEBHOOK_SIGNING_SECRET',
+  'CLERK_WEBHOOK_SECRET',
+  'DATABASE_URL',
+  'CLERK_SYNC_DATA_DIR',
+  'CLERK_SYNC_SCHEMA',
+  'CLERK_SYNC_MODE',
+  'CLERK_SYNC_DELETE_MODE',
+  'CLERK_SYNC_MAX_BODY_BYTES',
+  'CLERK_SYNC_LOG_LEVEL',
+  'CLERK_SYNC_POOL_SIZE',
+  'PORT',
+  'NODE_ENV',
+] as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function intFromEnv(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new ClerkSyncError('invalid_config', `${name} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+/** Options from environment variables; pass `process.env`. Unset variables leave defaults. */
+export function optionsFromEnv(env: Env): ClerkSyncOptions {
+  const options: ClerkSyncOptions = {};
+  const secret = env.CLERK_WEBHOOK_SIGNING_SECRET || env.CLERK_WEBHOOK_SECRET;
+  if (secret) options.secret = secret;
+  if (env.DATABASE_URL) options.databaseUrl = env.DATABASE_URL;
+  if (env.CLERK_SYNC_DATA_DIR) options.dataDir = env.CLERK_SYNC_DATA_DIR;
+  if (env.CLERK_SYNC_SCHEMA) options.schema = env.CLERK_SYNC_SCHEMA;
+  if (env.CLERK_SYNC_MODE) options.mode = env.CLERK_SYNC_MODE as 'worker';
+  if (env.CLERK_SYNC_DELETE_MODE) options.deleteMode = env.CLERK_SYNC_DELETE_MODE as 'soft';
+  if (env.CLERK_SYNC_LOG_LEVEL) options.logLevel = env.CLERK_SYNC_LOG_LEVEL as 'info';
+  const maxBody = intFromEnv(env, 'CLERK_SYNC_MAX_BODY_BYTES');
+  if (maxBody !== undefined) options.maxBodyBytes = maxBody;
+  const pool = intFromEnv(env, 'CLERK_SYNC_POOL_SIZE');
+  if (pool !== undefined) options.poolSize = pool;
+  return options;
+}

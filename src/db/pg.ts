@@ -1,0 +1,72 @@
+/**
+ * `Db` on node-postgres: Postgres and Neon (use Neon's direct connection string for LISTEN,
+ * advisory locks and migrations; the pooled one works for intake and apply).
+ */
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from '../core/db.js';
+
+export interface PgDbOptions {
+  connectionString: string;
+  /** Pool size. @default 10 */
+  max?: number;
+  /** How long to wait for a connection before failing (the receiver then answers 503). @default 5000 */
+  connectionTimeoutMillis?: number;
+  /** Server-side statement timeout so a hung database cannot hold a request forever. @default 30000 */
+  statementTimeoutMillis?: number;
+}
+
+export function createPgDb(options: PgDbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
+    statement_timeout: options.statementTimeoutMillis ?? 30000,
+    idleTimeoutMillis: 30000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process;
+  // the pool discards it and the next query gets a fresh one.
+  pool.on('error', () => {});
+
+  const run = async <T>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+    const result = await q.query(text, params as unknown[] | undefined);
+    return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+  };
+
+  return {
+    kind: 'pg',
+    query: (text, params) => run(pool, text, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('begin');
+        const tx: Queryable = { query: (text, params) => run(client, text, params) };
+        const result = await fn(tx);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('rollback');
+        } catch {
+          broken = true;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async listen(channel, onNotify) {
+      const client = new pg.Client({ connectionString: options.connectionString });
+      client.on('error', () => {});
+      await client.connect();
+      client.on('notification', (msg) => {
+        if (msg.channel === channel) onNotify(msg.payload ?? '');
+      });
+      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => {});
+      };
+    },
+    close: () => pool.end(),
+  };
+}

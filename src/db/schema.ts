@@ -1,0 +1,2 @@
+/** Public entry `clerk-sync/schema`. */
+export * from './schema/index.js';

@@ -1,0 +1,55 @@
+/**
+ * Inserts verified deliveries into the inbox, many per statement: `on conflict do nothing`
+ * makes a redelivered svix id a no-op, and the returned ids tell new from duplicate. The same
+ * statement notifies workers (Postgres folds identical notifications of one transaction into one).
+ */
+import type { Queryable } from '../core/db.js';
+import { quoteIdentifier } from '../db/identifiers.js';
+
+export interface InboxItem {
+  id: string;
+  type: string;
+  clerkTimestamp: number | null;
+  instanceId: string | null;
+  /** The raw body as text: stored as jsonb. */
+  payload: string;
+  bodySha256: string;
+  source?: 'webhook' | 'backfill';
+}
+
+export const INBOX_CHANNEL = 'clerk_sync_inbox';
+
+/** Returns the ids that were inserted now; the others already existed. Ids must be distinct. */
+export async function enqueueEvents(db: Queryable, schema: string, items: readonly InboxItem[]): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  // unnest() keeps the statement text the same whatever the batch size (one plan, few params).
+  const result = await db.query<{ id: string }>(
+    `with ins as (
+       insert into ${quoteIdentifier(schema)}.webhook_events (id, type, clerk_timestamp, instance_id, payload, body_sha256, source)
+       select id, type, ts, inst, payload::jsonb, sha, src
+       from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(id, type, ts, inst, payload, sha, src)
+       on conflict (id) do nothing
+       returning id
+     )
+     select id, pg_notify('${INBOX_CHANNEL}', '') from ins`,
+    [
+      items.map((i) => i.id),
+      items.map((i) => i.type),
+      items.map((i) => i.clerkTimestamp),
+      items.map((i) => i.instanceId),
+      items.map((i) => i.payload),
+      items.map((i) => i.bodySha256),
+      items.map((i) => i.source ?? 'webhook'),
+    ],
+  );
+  return new Set(result.rows.map((r) => r.id));
+}
+
+/** The stored body hashes of the given ids (to warn about a reused id with another body). */
+export async function storedBodyHashes(db: Queryable, schema: string, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const result = await db.query<{ id: string; body_sha256: string | null }>(
+    `select id, body_sha256 from ${quoteIdentifier(schema)}.webhook_events where id = any($1::text[])`,
+    [ids],
+  );
+  return new Map(result.rows.map((r) => [r.id, r.body_sha256]));
+}

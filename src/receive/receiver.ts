@@ -1,0 +1,152 @@
+/**
+ * The webhook receiver: bounded body → verify → parse → inbox (group commit) → answer.
+ * Every answer of the webhook path is decided here, in one place (see docs/reference/http.md).
+ * `receiveDelivery` works on plain values so the Node adapter can skip building a web Request;
+ * `handleWebhook` is the web-standard `(Request) => Response` form used by Next.js and others.
+ */
+import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../core/db.js';
+import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
+import { storedBodyHashes, type InboxItem } from '../inbox/enqueue.js';
+import type { InboxWriter } from '../inbox/group-commit.js';
+import type { Queryable } from '../core/db.js';
+import { verifyWebhook, type HeaderLookup, type SigningKey } from '../verify/index.js';
+import { readBodyWithLimit } from './body.js';
+import { parseEvent } from './event.js';
+
+export interface Delivery {
+  method: string;
+  header: HeaderLookup;
+  /** The raw body; `too_large` when the adapter stopped reading at the limit. */
+  body: Uint8Array | 'too_large';
+  /** Extra bodies to try when the raw bytes were lost to a JSON body parser (Express). */
+  fallbackBodies?: () => Uint8Array[];
+}
+
+export interface ReceiverAnswer {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface DeliveryOutcome {
+  status: number;
+  code?: ErrorCode;
+  id?: string;
+  type?: string;
+  duplicate?: boolean;
+}
+
+export interface ReceiverDeps {
+  /** Null when no secret is configured: every delivery answers 500. */
+  keys: readonly SigningKey[] | null;
+  writer: InboxWriter;
+  db: Queryable;
+  schema: string;
+  maxBodyBytes: number;
+  toleranceSeconds: number;
+  now: () => number;
+  logger: Logger;
+  /** Called after a delivery is committed (inline apply). Its failure does not change the answer. */
+  afterCommit?: (item: InboxItem) => Promise<void>;
+  /** Observes each outcome (metrics, rate limits). */
+  onOutcome?: (outcome: DeliveryOutcome, elapsedMs: number) => void;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+function fail(code: ErrorCode, message?: string, extraHeaders: Record<string, string> = {}): ReceiverAnswer {
+  return { status: ERROR_CODES[code].status, body: errorBody(code, message), headers: { ...JSON_HEADERS, ...extraHeaders } };
+}
+
+export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): Promise<ReceiverAnswer> {
+  const started = performance.now();
+  const outcome: DeliveryOutcome = { status: 500 };
+  const answer = await decide(deps, delivery, outcome).catch((error: unknown) => {
+    deps.logger.error({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code } }, 'webhook delivery failed');
+    outcome.code = 'internal_error';
+    return fail('internal_error');
+  });
+  outcome.status = answer.status;
+  const elapsedMs = performance.now() - started;
+  deps.onOutcome?.(outcome, elapsedMs);
+  const level = answer.status >= 500 ? 'error' : answer.status >= 400 ? 'warn' : 'info';
+  deps.logger[level](
+    { svixId: outcome.id, eventType: outcome.type, status: answer.status, code: outcome.code, duplicate: outcome.duplicate, ms: Math.round(elapsedMs * 10) / 10 },
+    'webhook delivery',
+  );
+  return answer;
+}
+
+async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryOutcome): Promise<ReceiverAnswer> {
+  const reject = (code: ErrorCode, message?: string, headers?: Record<string, string>) => {
+    outcome.code = code;
+    return fail(code, message, headers);
+  };
+  if (delivery.method !== 'POST') return reject('method_not_allowed', 'Use POST', { allow: 'POST' });
+  if (!deps.keys || deps.keys.length === 0) return reject('secret_not_configured');
+  if (delivery.body === 'too_large') return reject('payload_too_large', `The body is larger than ${deps.maxBodyBytes} bytes`);
+
+  const nowSeconds = Math.floor(deps.now() / 1000);
+  let verified = verifyWebhook({ body: delivery.body, header: delivery.header, keys: deps.keys, nowSeconds, toleranceSeconds: deps.toleranceSeconds });
+  let body = delivery.body;
+  if (!verified.ok && verified.reason === 'invalid_signature' && delivery.fallbackBodies) {
+    for (const candidate of delivery.fallbackBodies()) {
+      const again = verifyWebhook({ body: candidate, header: delivery.header, keys: deps.keys, nowSeconds, toleranceSeconds: deps.toleranceSeconds });
+      if (again.ok) {
+        verified = again;
+        body = candidate;
+        break;
+      }
+    }
+  }
+  if (!verified.ok) return reject(verified.reason, verified.message);
+  outcome.id = verified.id;
+
+  const parsed = parseEvent(verified.id, body);
+  if (!parsed.ok) return reject(parsed.code, parsed.message);
+  outcome.type = parsed.item.type;
+
+  let inserted: boolean;
+  try {
+    inserted = await deps.writer.write(parsed.item);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return reject('database_unavailable');
+    throw error;
+  }
+  if (!inserted) {
+    outcome.duplicate = true;
+    await warnIfConflicting(deps, parsed.item);
+  } else if (deps.afterCommit) {
+    await deps.afterCommit(parsed.item).catch((error: unknown) => {
+      deps.logger.warn({ svixId: verified.id, err: { message: (error as Error)?.message } }, 'inline apply failed; the event stays queued');
+    });
+  }
+  return {
+    status: 200,
+    body: JSON.stringify(inserted ? { received: true, id: verified.id } : { received: true, id: verified.id, duplicate: true }),
+    headers: JSON_HEADERS,
+  };
+}
+
+async function warnIfConflicting(deps: ReceiverDeps, item: InboxItem): Promise<void> {
+  try {
+    const stored = (await storedBodyHashes(deps.db, deps.schema, [item.id])).get(item.id);
+    if (stored && stored !== item.bodySha256) {
+      deps.logger.warn({ svixId: item.id, eventType: item.type }, 'duplicate svix id with a different body: kept the first one');
+    }
+  } catch {
+    // Only a warning is at stake; the delivery is stored either way.
+  }
+}
+
+/** The web-standard handler: `(Request) => Promise<Response>`. */
+export async function handleWebhookRequest(deps: ReceiverDeps, request: Request): Promise<Response> {
+  let body: Uint8Array | 'too_large' = new Uint8Array(0);
+  if (request.method === 'POST' && deps.keys && deps.keys.length > 0) {
+    const read = await readBodyWithLimit(request, deps.maxBodyBytes);
+    body = read.ok ? read.body : 'too_large';
+  }
+  const answer = await receiveDelivery(deps, { method: request.method, header: (name) => request.headers.get(name), body });
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
