@@ -23,7 +23,7 @@ export async function startServer(sync: ClerkSync): Promise<{ url: string; close
 }
 
 export async function post(url: string, body: string | Uint8Array, headers: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }> {
-  const response = await fetch(url, { method: 'POST', headers, body });
+  const response = await fetch(url, { method: 'POST', headers, body: body as BodyInit });
   const text = await response.text();
   let json: unknown = undefined;
   try {
