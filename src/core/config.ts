@@ -42,6 +42,38 @@ export const optionsSchema = z
     logger: z.union([z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'info' in v), z.literal(false)]).optional(),
     /** Log level when clerk-sync creates the logger. @default "info" */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Per-client-address limits of the webhook path (docs/hardening.md). */
+    rateLimit: z
+      .object({
+        /** Failed deliveries (400, 413) per window and address; past it, 429 before any signature work. 0 = off. @default 60 */
+        failed: z.number().int().nonnegative().default(60),
+        /** Verified deliveries per window and address. 0 = off, because Svix retries a 429 only after minutes to hours. @default 0 */
+        verified: z.number().int().nonnegative().default(0),
+        /** Window length in seconds. @default 60 */
+        windowSeconds: z.number().int().positive().max(86400).default(60),
+        /** Redis shared by every instance so they enforce one limit; unset: in memory, per instance. */
+        redisUrl: z.string().min(1).optional(),
+        /** Prefix of the Redis keys (several deployments on one Redis). @default "clerk-sync:rl" */
+        keyPrefix: z.string().min(1).max(100).default('clerk-sync:rl'),
+      })
+      .strict()
+      .default({ failed: 60, verified: 0, windowSeconds: 60, keyPrefix: 'clerk-sync:rl' }),
+    /** The forwarded header that names the client: `x-forwarded-for` (`x-forwarded-for:2` with two proxies), `cf-connecting-ip`, `x-real-ip`, …; false: the socket's peer. @default false */
+    trustProxy: z.union([z.literal(false), z.string().regex(/^[A-Za-z0-9-]+(:[1-9][0-9]?)?$/, 'a header name, optionally :hops')]).default(false),
+    /** Source networks (CIDRs or addresses) allowed to deliver webhooks; others get 403. Unset: any. */
+    allowNetworks: z.array(z.string().min(1)).optional(),
+    /** Limits of the standalone server (`clerk-sync serve`). */
+    http: z
+      .object({
+        /** Time allowed to send the request headers. @default 10000 */
+        headersTimeoutMs: z.number().int().positive().default(10_000),
+        /** Time allowed to send the whole request. @default 30000 */
+        requestTimeoutMs: z.number().int().positive().default(30_000),
+        /** Largest header section; larger gets 431. @default 16384 */
+        maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+      })
+      .strict()
+      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024 }),
   })
   .strict();
 
@@ -69,6 +101,16 @@ export const ENV_VARS = [
   'CLERK_SYNC_MAX_BODY_BYTES',
   'CLERK_SYNC_LOG_LEVEL',
   'CLERK_SYNC_POOL_SIZE',
+  'CLERK_SYNC_RATE_LIMIT_FAILED',
+  'CLERK_SYNC_RATE_LIMIT_VERIFIED',
+  'CLERK_SYNC_RATE_LIMIT_WINDOW_SECONDS',
+  'CLERK_SYNC_RATE_LIMIT_PREFIX',
+  'REDIS_URL',
+  'CLERK_SYNC_TRUST_PROXY',
+  'CLERK_SYNC_ALLOW_NETWORKS',
+  'CLERK_SYNC_HEADERS_TIMEOUT_MS',
+  'CLERK_SYNC_REQUEST_TIMEOUT_MS',
+  'CLERK_SYNC_MAX_HEADER_BYTES',
   'PORT',
   'NODE_ENV',
 ] as const;
@@ -97,5 +139,27 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (maxBody !== undefined) options.maxBodyBytes = maxBody;
   const pool = intFromEnv(env, 'CLERK_SYNC_POOL_SIZE');
   if (pool !== undefined) options.poolSize = pool;
+  const rateLimit: NonNullable<ClerkSyncOptions['rateLimit']> = {};
+  const failed = intFromEnv(env, 'CLERK_SYNC_RATE_LIMIT_FAILED');
+  if (failed !== undefined) rateLimit.failed = failed;
+  const verified = intFromEnv(env, 'CLERK_SYNC_RATE_LIMIT_VERIFIED');
+  if (verified !== undefined) rateLimit.verified = verified;
+  const window = intFromEnv(env, 'CLERK_SYNC_RATE_LIMIT_WINDOW_SECONDS');
+  if (window !== undefined) rateLimit.windowSeconds = window;
+  if (env.CLERK_SYNC_RATE_LIMIT_PREFIX) rateLimit.keyPrefix = env.CLERK_SYNC_RATE_LIMIT_PREFIX;
+  if (env.REDIS_URL) rateLimit.redisUrl = env.REDIS_URL;
+  if (Object.keys(rateLimit).length > 0) options.rateLimit = rateLimit;
+  const trust = env.CLERK_SYNC_TRUST_PROXY?.trim().toLowerCase();
+  if (trust) options.trustProxy = trust === 'false' || trust === '0' || trust === 'off' ? false : trust;
+  const networks = env.CLERK_SYNC_ALLOW_NETWORKS?.split(/[\s,]+/).filter(Boolean);
+  if (networks && networks.length > 0) options.allowNetworks = networks;
+  const http: NonNullable<ClerkSyncOptions['http']> = {};
+  const headersTimeout = intFromEnv(env, 'CLERK_SYNC_HEADERS_TIMEOUT_MS');
+  if (headersTimeout !== undefined) http.headersTimeoutMs = headersTimeout;
+  const requestTimeout = intFromEnv(env, 'CLERK_SYNC_REQUEST_TIMEOUT_MS');
+  if (requestTimeout !== undefined) http.requestTimeoutMs = requestTimeout;
+  const maxHeader = intFromEnv(env, 'CLERK_SYNC_MAX_HEADER_BYTES');
+  if (maxHeader !== undefined) http.maxHeaderBytes = maxHeader;
+  if (Object.keys(http).length > 0) options.http = http;
   return options;
 }
