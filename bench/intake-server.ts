@@ -1,0 +1,56 @@
+/**
+ * One receiver for the intake benchmark, run as a child process so the load generator does not
+ * share its event loop: `clerk-sync` (this project) or `baseline` (the seeds' hand-written
+ * route: Express + express.raw + svix's Webhook.verify per request + one upsert per event on a
+ * pg pool of 10, no inbox). Prints `PORT <n>` when listening.
+ */
+import express from 'express';
+import pg from 'pg';
+import { Webhook } from 'svix';
+import type { AddressInfo } from 'node:net';
+import { createClerkSync } from '../src/service/clerk-sync.js';
+import { createStandaloneServer } from '../src/server/standalone.js';
+
+const [kind, databaseUrl, secret] = process.argv.slice(2) as [string, string, string];
+
+async function baseline(): Promise<import('node:http').Server> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  await pool.query(`create table if not exists baseline_users (id text primary key, data jsonb not null, updated_at timestamptz not null default now())`);
+  const wh = new Webhook(secret);
+  const app = express();
+  app.post('/api/webhooks/clerk', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
+    let evt: { type: string; data: { id: string } };
+    try {
+      evt = wh.verify(req.body as Buffer, {
+        'svix-id': req.header('svix-id')!,
+        'svix-timestamp': req.header('svix-timestamp')!,
+        'svix-signature': req.header('svix-signature')!,
+      }) as typeof evt;
+    } catch {
+      res.status(400).json({ error: 'invalid signature' });
+      return;
+    }
+    try {
+      await pool.query(
+        `insert into baseline_users (id, data) values ($1, $2) on conflict (id) do update set data = excluded.data, updated_at = now()`,
+        [req.header('svix-id'), JSON.stringify(evt.data)],
+      );
+      res.status(200).json({ received: true });
+    } catch {
+      res.status(500).json({ error: 'database error' });
+    }
+  });
+  return app.listen(0, '127.0.0.1');
+}
+
+async function clerkSync(): Promise<import('node:http').Server> {
+  const sync = createClerkSync({ databaseUrl, secret, logLevel: 'silent', poolSize: 10 });
+  await sync.migrate();
+  const server = createStandaloneServer(sync);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const server = kind === 'baseline' ? await baseline() : await clerkSync();
+if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+console.log(`PORT ${(server.address() as AddressInfo).port}`);

@@ -1,0 +1,157 @@
+/**
+ * Intake benchmark: the seeds' baseline route and clerk-sync side by side in one run, on the
+ * local Postgres with default durability, at 16 and 64 concurrent connections. Each receiver
+ * runs in its own child process; this process is the load generator (keep-alive loopback
+ * HTTP, bodies signed ahead of time). After each run, every svix id that got a 2xx is looked
+ * up in the database: `lost` must be 0.
+ *
+ *   npm run bench:intake [-- --events 20000 --concurrency 16,64]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { signedHeaders } from '../src/verify/index.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '16,64' },
+    url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const EVENTS = Number(values.events);
+const LEVELS = values.concurrency!.split(',').map(Number);
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: values.url });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+
+function startReceiver(kind: string, databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, databaseUrl, SECRET], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} receiver exited with ${code}`)));
+  });
+}
+
+interface Prepared { id: string; body: Buffer; headers: Record<string, string | number> }
+
+function prepare(n: number, run: string): Prepared[] {
+  const now = Math.floor(Date.now() / 1000);
+  return Array.from({ length: n }, (_, i) => {
+    const id = `msg_${run}_${i}`;
+    const body = Buffer.from(
+      JSON.stringify({
+        type: 'user.updated',
+        object: 'event',
+        timestamp: Date.now(),
+        instance_id: 'ins_bench',
+        data: { id: `user_${i % 5000}`, object: 'user', first_name: 'Bench', last_name: 'Mark', updated_at: Date.now() + i, email_addresses: [{ id: `idn_${i}`, email_address: `u${i}@example.com` }], public_metadata: { role: 'member' } },
+      }),
+    );
+    const headers = signedHeaders({ id, timestamp: now, body, secret: SECRET });
+    return { id, body, headers: { ...headers, 'content-length': body.length } };
+  });
+}
+
+async function load(port: number, path: string, events: Prepared[], concurrency: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  const ok: string[] = [];
+  let failed = 0;
+  let next = 0;
+  const sendOne = (e: Prepared) =>
+    new Promise<number>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: e.headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end(e.body);
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < events.length) {
+        const e = events[next++]!;
+        const t = performance.now();
+        const status = await sendOne(e);
+        latencies.push(performance.now() - t);
+        if (status >= 200 && status < 300) ok.push(e.id);
+        else failed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return { rate: events.length / seconds, p50: pct(0.5), p99: pct(0.99), ok, failed };
+}
+
+async function countStored(databaseUrl: string, kind: string, ids: string[]): Promise<number> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  const table = kind === 'baseline' ? 'baseline_users' : 'clerk.webhook_events';
+  const r = await c.query(`select count(*)::int as n from ${table} where id = any($1::text[])`, [ids]);
+  await c.end();
+  return r.rows[0].n as number;
+}
+
+const results: Array<{ kind: string; concurrency: number; rate: number; p50: number; p99: number; lost: number; failed: number }> = [];
+const database = `clerk_sync_bench_${randomBytes(4).toString('hex')}`;
+await admin(`create database ${database}`);
+const databaseUrl = withDatabase(values.url!, database);
+try {
+  for (const concurrency of LEVELS) {
+    for (const kind of ['baseline', 'clerk-sync']) {
+      const { child, port } = await startReceiver(kind, databaseUrl);
+      try {
+        const path = kind === 'baseline' ? '/api/webhooks/clerk' : '/webhooks/clerk';
+        await load(port, path, prepare(Math.min(2000, EVENTS), `warm${kind}${concurrency}`), concurrency);
+        const events = prepare(EVENTS, `${kind}${concurrency}`);
+        const r = await load(port, path, events, concurrency);
+        const stored = await countStored(databaseUrl, kind, r.ok);
+        results.push({ kind, concurrency, rate: r.rate, p50: r.p50, p99: r.p99, lost: r.ok.length - stored, failed: r.failed });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+  }
+} finally {
+  await admin(`drop database if exists ${database} with (force)`);
+}
+
+console.log(`\nIntake benchmark: ${EVENTS} events per run, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log('receiver     conns   events/s   p50 ms   p99 ms   non-2xx   lost   ratio');
+for (const r of results) {
+  const base = results.find((b) => b.kind === 'baseline' && b.concurrency === r.concurrency)!;
+  console.log(
+    `${r.kind.padEnd(12)} ${String(r.concurrency).padStart(5)} ${r.rate.toFixed(0).padStart(10)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.failed).padStart(9)} ${String(r.lost).padStart(6)} ${(r.rate / base.rate).toFixed(2).padStart(6)}x`,
+  );
+}
+if (results.some((r) => r.lost !== 0)) {
+  console.error('LOST acknowledged events');
+  process.exit(1);
+}
