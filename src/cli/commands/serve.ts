@@ -53,10 +53,12 @@ export async function start(args: string[], env: Env, print: (line: string) => v
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
   const database = options.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${options.dataDir}`;
-  print(`clerk-sync listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/webhooks/clerk (database: ${database})`);
-  if (options.secret !== undefined && env.CLERK_WEBHOOK_SIGNING_SECRET === undefined && env.CLERK_WEBHOOK_SECRET === undefined) {
-    print(`Send it a signed test event:  npx clerk-sync send user.created --url http://127.0.0.1:${port}/webhooks/clerk`);
-  }
+  const devMode = env.CLERK_WEBHOOK_SIGNING_SECRET === undefined && env.CLERK_WEBHOOK_SECRET === undefined;
+  // One write, so whoever watches for "listening" also has the send command.
+  print(
+    `clerk-sync listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/webhooks/clerk (database: ${database})` +
+      (devMode ? `\nSend it a signed test event:  npx clerk-sync send user.created --url http://127.0.0.1:${port}/webhooks/clerk` : ''),
+  );
   return {
     sync,
     server,

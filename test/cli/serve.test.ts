@@ -1,0 +1,109 @@
+/**
+ * The two-command start: `clerk-sync serve` on the embedded database in dev mode (generates and
+ * prints a secret and the send command), `send` delivers a signed example to it, production
+ * mode refuses to start without a secret, and SIGTERM stops it with exit code 0.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = new URL('../../src/cli/index.ts', import.meta.url).pathname;
+const cwd = new URL('../..', import.meta.url).pathname;
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['CLERK_WEBHOOK_SIGNING_SECRET', 'CLERK_WEBHOOK_SECRET', 'DATABASE_URL', 'NODE_ENV', 'PORT']) delete env[k];
+  return { ...env, ...extra };
+}
+
+function runCli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd, env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+}
+
+function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd, env: cleanEnv(env) });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 45_000);
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out, url: m[1]! });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
+  });
+}
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'clerk-sync-cli-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('clerk-sync serve', () => {
+  it('runs in dev mode on PGlite with a generated secret, accepts `send`, and stops on SIGTERM', async () => {
+    const dataDir = tempDir();
+    const { child, output, url } = await startServe({ CLERK_SYNC_DATA_DIR: dataDir });
+    try {
+      const secret = readFileSync(join(dataDir, 'webhook-secret'), 'utf8').trim();
+      expect(secret).toMatch(/^whsec_/);
+      expect(output()).toContain(secret);
+      expect(output()).toContain('clerk-sync send user.created');
+      const sent = runCli(['send', 'user.created', '--url', url], { CLERK_SYNC_DATA_DIR: dataDir });
+      expect(sent.stdout).toMatch(/user\.created → 200/);
+      expect(sent.status).toBe(0);
+      const health = await fetch(url.replace('/webhooks/clerk', '/healthz'));
+      expect(health.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+  });
+
+  it('refuses to start in production without a secret and says where to find it', () => {
+    const r = runCli(['serve', '--port', '0'], { NODE_ENV: 'production', CLERK_SYNC_DATA_DIR: tempDir() });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('CLERK_WEBHOOK_SIGNING_SECRET');
+    expect(r.stderr).toContain('Clerk Dashboard');
+    const flag = runCli(['serve', '--production', '--port', '0'], { CLERK_SYNC_DATA_DIR: tempDir() });
+    expect(flag.status).toBe(1);
+  });
+
+  it('refuses a malformed secret at start-up, naming the problem', () => {
+    const r = runCli(['serve', '--port', '0'], { CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_not*base64', CLERK_SYNC_DATA_DIR: tempDir() });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/secret/i);
+    expect(r.stderr).not.toContain('not*base64');
+  });
+
+  it('prints help for each command and rejects unknown ones', () => {
+    for (const cmd of ['serve', 'migrate', 'send']) {
+      const r = runCli([cmd, '--help'], {});
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`clerk-sync ${cmd}`);
+      expect(r.stdout).toContain('Exit codes');
+    }
+    const unknown = runCli(['nope'], {});
+    expect(unknown.status).toBe(2);
+  });
+
+  it('migrate applies migrations to the embedded database', () => {
+    const dataDir = tempDir();
+    const r = runCli(['migrate'], { CLERK_SYNC_DATA_DIR: dataDir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Applied');
+    const again = runCli(['migrate'], { CLERK_SYNC_DATA_DIR: dataDir });
+    expect(again.stdout).toContain('up to date');
+  });
+});
