@@ -1,0 +1,74 @@
+/**
+ * The Sender port: how a side effect leaves the process. A sender gets one outbox message and
+ * says whether it went out, failed for a reason worth retrying, or failed for good; it never
+ * sees the database (the dispatcher in `outbox/` owns rows, retries and dead letters). Leaf
+ * module: imports nothing internal.
+ */
+
+/** One side effect as a sender sees it: what, about what, with which payload. */
+export interface OutboxMessage {
+  /** The outbox row id. */
+  readonly id: number;
+  /** e.g. `email.welcome`, `slack.signup`, or a kind you registered. */
+  readonly kind: string;
+  /** What the effect is about (a user id for a welcome email): unique per kind. */
+  readonly key: string;
+  readonly payload: unknown;
+  /** The inbox event (svix id) that caused it, when there is one. */
+  readonly eventId: string | null;
+  /** 1 on the first try. */
+  readonly attempt: number;
+  /**
+   * Stable for the row across retries and processes: pass it to providers that deduplicate
+   * (Resend's `Idempotency-Key`), so a retry after a lost answer is not a second effect.
+   */
+  readonly idempotencyKey: string;
+}
+
+export type SendResult =
+  | { ok: true; /** Provider's id or a short note, kept for logs. */ detail?: string }
+  | { ok: false; retryable: true; error: string; /** From a 429's Retry-After. */ retryAfterMs?: number }
+  | { ok: false; retryable: false; error: string };
+
+export interface SendOptions {
+  /** Aborted at the send timeout and at shutdown; pass it to fetch. */
+  signal: AbortSignal;
+}
+
+export interface Sender {
+  readonly kind: string;
+  send(message: OutboxMessage, options: SendOptions): Promise<SendResult>;
+}
+
+/**
+ * Throw from a handler to dead-letter the row at once (a payload the provider will never
+ * accept). Any other error is retried with backoff until the attempts run out.
+ */
+export class PermanentSendError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentSendError';
+  }
+}
+
+/** Throw from a handler to retry no sooner than `retryAfterMs` (e.g. your API's rate limit). */
+export class RetryLaterError extends Error {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). Undefined when
+ * absent or unreadable, so the caller falls back to its own backoff.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

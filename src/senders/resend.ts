@@ -1,0 +1,84 @@
+/**
+ * Email through Resend (the `resend` package): welcome emails, admin welcome emails and relayed
+ * Clerk emails, one Sender per kind over one client. Every request carries the row's
+ * idempotency key, so a retry after a lost answer (timeout, crash before the row was marked
+ * sent) is answered by Resend with the first email instead of a second one, for 24 hours.
+ *
+ * The base URL is passed to the client explicitly (default https://api.resend.com): the package
+ * would otherwise read `process.env.RESEND_BASE_URL` on its own, and only the CLI reads the
+ * environment here (it maps RESEND_BASE_URL to the `resend.baseUrl` option).
+ */
+import { Resend } from 'resend';
+import { parseRetryAfter, type OutboxMessage, type SendResult, type Sender } from '../core/sender.js';
+import { resolveTemplates, type AdminWelcomeEmailData, type EmailContent, type RelayEmailData, type Templates, type WelcomeEmailData } from './templates.js';
+
+export const EMAIL_KINDS = { welcome: 'email.welcome', adminWelcome: 'email.admin_welcome', relay: 'email.relay' } as const;
+
+export const RESEND_DEFAULT_BASE_URL = 'https://api.resend.com';
+
+export interface ResendSenderOptions {
+  apiKey: string;
+  /** `Acme <hello@acme.com>`: a sender on a domain verified in Resend. */
+  from: string;
+  /** @default "https://api.resend.com" */
+  baseUrl?: string;
+  replyTo?: string;
+  templates?: Partial<Templates>;
+}
+
+type Render = (payload: unknown) => Promise<EmailContent & { to: string }>;
+
+export function createResendSenders(options: ResendSenderOptions): Sender[] {
+  const client = new Resend(options.apiKey, { baseUrl: (options.baseUrl ?? RESEND_DEFAULT_BASE_URL).replace(/\/+$/, '') });
+  const templates = resolveTemplates(options.templates);
+  const renderers: Record<string, Render> = {
+    [EMAIL_KINDS.welcome]: async (p) => ({ to: (p as WelcomeEmailData).to, ...(await templates.welcomeEmail(p as WelcomeEmailData)) }),
+    [EMAIL_KINDS.adminWelcome]: async (p) => ({ to: (p as AdminWelcomeEmailData).to, ...(await templates.adminWelcomeEmail(p as AdminWelcomeEmailData)) }),
+    [EMAIL_KINDS.relay]: async (p) => {
+      const r = p as RelayEmailData;
+      return { to: r.to, subject: r.subject, html: r.html ?? '', text: r.text ?? '' };
+    },
+  };
+  return Object.entries(renderers).map(([kind, render]) => ({
+    kind,
+    send: (message: OutboxMessage, { signal }: { signal: AbortSignal }) => sendEmail(client, options, render, message, signal),
+  }));
+}
+
+async function sendEmail(client: Resend, options: ResendSenderOptions, render: Render, message: OutboxMessage, signal: AbortSignal): Promise<SendResult> {
+  let email: EmailContent & { to: string };
+  try {
+    email = await render(message.payload);
+  } catch (error) {
+    // A template that throws on this payload will throw on the next try too.
+    return { ok: false, retryable: false, error: `template failed: ${(error as Error)?.message ?? String(error)}` };
+  }
+  if (!email.to) return { ok: false, retryable: false, error: 'no recipient address' };
+  const body = {
+    from: options.from,
+    to: [email.to],
+    subject: email.subject,
+    html: email.html || undefined,
+    text: email.text || undefined,
+    ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+  };
+  // The package catches network errors and aborts itself and reports them with statusCode null.
+  const { data, error, headers } = await client.emails.send(body as Parameters<Resend['emails']['send']>[0], { idempotencyKey: message.idempotencyKey, signal });
+  if (!error) return { ok: true, detail: data?.id };
+  return classifyResendError(error, headers);
+}
+
+/** Resend's error answers as retryable or not (https://resend.com/docs/api-reference/errors). */
+export function classifyResendError(error: { statusCode: number | null; name: string; message: string }, headers: Record<string, string> | null): SendResult {
+  const status = error.statusCode;
+  const text = `resend ${status ?? 'network'} ${error.name}: ${error.message}`;
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(headers?.['retry-after']);
+    return retryAfterMs === undefined ? { ok: false, retryable: true, error: text } : { ok: false, retryable: true, error: text, retryAfterMs };
+  }
+  // Another request with this key is still being processed: ask again shortly.
+  if (error.name === 'concurrent_idempotent_requests') return { ok: false, retryable: true, error: text, retryAfterMs: 1000 };
+  if (status === null || status >= 500 || status === 408) return { ok: false, retryable: true, error: text };
+  // 400/401/403/404/409/422: the request itself is wrong (address, key, domain) and will stay wrong.
+  return { ok: false, retryable: false, error: text };
+}

@@ -1,0 +1,53 @@
+/**
+ * Slack incoming webhooks: one message per sign-up. Slack answers 200 with the body `ok`, or an
+ * error code as plain text (https://api.slack.com/messaging/webhooks#handling_errors):
+ * `invalid_payload` (400), `action_prohibited` (403), `no_service`/`channel_not_found` (404),
+ * `channel_is_archived`/`no_active_hooks` (410) mean the message or the hook is wrong and will
+ * stay wrong; 429 (with Retry-After) and 5xx are worth retrying. Incoming webhooks take no
+ * idempotency key, so a retry after a lost answer can post twice: see docs/side-effects.md.
+ */
+import { parseRetryAfter, type OutboxMessage, type SendResult, type Sender } from '../core/sender.js';
+import { resolveTemplates, type SlackMessage, type SlackSignupData, type Templates } from './templates.js';
+
+export const SLACK_KINDS = { signup: 'slack.signup' } as const;
+
+export interface SlackSenderOptions {
+  /** `https://hooks.slack.com/services/…` */
+  webhookUrl: string;
+  templates?: Partial<Templates>;
+}
+
+export function createSlackSender(options: SlackSenderOptions): Sender {
+  const url = new URL(options.webhookUrl).toString();
+  const templates = resolveTemplates(options.templates);
+  return {
+    kind: SLACK_KINDS.signup,
+    async send(message: OutboxMessage, { signal }) {
+      let body: SlackMessage;
+      try {
+        body = await templates.slackSignup(message.payload as SlackSignupData);
+      } catch (error) {
+        return { ok: false, retryable: false, error: `template failed: ${(error as Error)?.message ?? String(error)}` };
+      }
+      return postToSlack(url, body, signal);
+    },
+  };
+}
+
+export async function postToSlack(url: string, body: SlackMessage, signal: AbortSignal): Promise<SendResult> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  } catch (error) {
+    return { ok: false, retryable: true, error: `slack request failed: ${(error as Error)?.message ?? String(error)}` };
+  }
+  const text = (await response.text().catch(() => '')).slice(0, 200);
+  if (response.ok) return { ok: true, detail: text || undefined };
+  const error = `slack ${response.status}: ${text || response.statusText}`;
+  if (response.status === 429) {
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    return retryAfterMs === undefined ? { ok: false, retryable: true, error } : { ok: false, retryable: true, error, retryAfterMs };
+  }
+  if (response.status >= 500 || response.status === 408) return { ok: false, retryable: true, error };
+  return { ok: false, retryable: false, error };
+}
