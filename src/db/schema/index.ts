@@ -1,3 +1,4 @@
 /** The Drizzle schema of clerk-sync's tables (`clerk-sync/schema`), for typed queries in apps. */
 export * from './clerk-schema.js';
 export * from './inbox.js';
+export * from './projections.js';

@@ -1,0 +1,208 @@
+/**
+ * What a projection is (one per table, declared as data in entities/) and the one upsert every
+ * projection shares: the ordering guard inside `on conflict ... do update ... where`, so
+ * concurrent workers are safe without locks, and `rowCount` tells applied from stale.
+ * Column names and SQL types come from the Drizzle table, so they are written down once.
+ */
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { z } from 'zod';
+import type { Queryable } from '../core/db.js';
+import { quoteIdentifier } from '../db/identifiers.js';
+import { toMillis, type OrderingKey } from './version.js';
+import { PayloadError } from './types.js';
+
+export type Data = Record<string, unknown>;
+
+/** What an extractor may know about the event besides its data. */
+export interface EventFacts {
+  type: string;
+  key: OrderingKey;
+}
+
+export type Extractor = (data: Data, facts: EventFacts) => unknown;
+
+/**
+ * upsert: the event carries the object. delete: it leaves a tombstone. delete-with-data: a delete
+ * that carries the whole object (organizationMembership.deleted), whose data also competes like an
+ * upsert's, so a membership known only through its deletion still says whose it was.
+ */
+export type EventAction = 'upsert' | 'delete' | 'delete-with-data';
+
+/** Columns every projection has, filled here rather than by the entity modules. */
+const COMMON = ['id', 'createdAt', 'updatedAt', 'deletedAt', 'raw', 'syncedAt', 'version', 'eventTs', 'eventId', 'scrubbed'] as const;
+type CommonKey = (typeof COMMON)[number];
+type ColumnKey<T extends PgTable> = Exclude<keyof T['$inferInsert'] & string, CommonKey>;
+
+export interface ProjectionSpec<T extends PgTable> {
+  table: T;
+  events: Readonly<Record<string, EventAction>>;
+  /** The shape the projection relies on; a payload that does not fit is a PayloadError. */
+  payload: z.ZodType<Data>;
+  /** The typed columns, each read from the payload; values are coerced to the column's SQL type. */
+  columns: { [K in ColumnKey<T>]?: Extractor };
+  /** Scrub mode: columns erased (with `raw`) when the user the row is about is deleted. */
+  personal?: ReadonlyArray<ColumnKey<T>>;
+  /** Scrub mode: the column naming the user a row is about (`id` for users themselves). */
+  owner?: ColumnKey<T> | 'id';
+}
+
+export interface Projection {
+  readonly table: string;
+  readonly events: Readonly<Record<string, EventAction>>;
+  /** Does the table keep a `_scrubbed` flag (users)? */
+  readonly scrubbable: boolean;
+  readonly ownerColumn: string | null;
+  readonly personalColumns: readonly string[];
+  /** The user this event is about, for scrub mode. */
+  ownerOf(data: Data, facts: EventFacts): string | null;
+  /** Writes the event's data under the ordering guard; true when the row changed. */
+  upsert(tx: Queryable, schema: string, id: string, data: Data, facts: EventFacts): Promise<boolean>;
+  /** Sets or lowers the tombstone; true when the row changed. */
+  tombstone(tx: Queryable, schema: string, id: string, deletedAt: number, scrub: boolean): Promise<boolean>;
+  /** Parses the payload's data for an event that carries the object; throws PayloadError. */
+  parse(type: string, data: Data): Data;
+  /** The columns the projection writes, for the schema-agreement test. */
+  readonly columnNames: readonly string[];
+}
+
+interface Column {
+  name: string;
+  cast: string;
+  value(raw: unknown): unknown;
+}
+
+function coerce(sqlType: string): (raw: unknown) => unknown {
+  if (sqlType === 'jsonb') return (v) => (v === undefined || v === null ? null : JSON.stringify(v));
+  if (sqlType.startsWith('timestamp')) return (v) => {
+    const ms = toMillis(v);
+    return ms === null ? null : new Date(ms).toISOString();
+  };
+  if (sqlType === 'text[]') return (v) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  if (sqlType === 'boolean') return (v) => (typeof v === 'boolean' ? v : null);
+  if (sqlType === 'integer' || sqlType === 'bigint') return (v) => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null);
+  return (v) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
+}
+
+function castFor(sqlType: string): string {
+  return sqlType.startsWith('timestamp') ? 'timestamptz' : sqlType;
+}
+
+export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Projection {
+  const table = getTableName(spec.table);
+  const all = getTableColumns(spec.table) as Record<string, PgColumn>;
+  const sqlName = (key: string): string => {
+    const column = all[key];
+    if (!column) throw new Error(`${table}: no column ${key}`);
+    return column.name;
+  };
+  const typed: Array<Column & { extract: Extractor }> = Object.entries(spec.columns as Record<string, Extractor | undefined>)
+    .filter((entry): entry is [string, Extractor] => entry[1] !== undefined)
+    .map(([key, extract]) => {
+      const type = all[key]!.getSQLType();
+      return { name: sqlName(key), cast: castFor(type), value: coerce(type), extract };
+    });
+  const scrubbable = 'scrubbed' in all;
+  const personal = new Set([...(spec.personal ?? []).map(sqlName), 'raw']);
+  const ownerColumn = spec.owner ? sqlName(spec.owner) : null;
+  const ownerExtract = spec.owner && spec.owner !== 'id' ? (spec.columns as Record<string, Extractor | undefined>)[spec.owner] : undefined;
+
+  // Statements are built once per schema name.
+  const upserts = new Map<string, string>();
+  const upsertSql = (schema: string): string => {
+    let text = upserts.get(schema);
+    if (text) return text;
+    const names = ['id', ...typed.map((c) => c.name), 'created_at', 'updated_at', 'raw', 'synced_at', '_version', '_event_ts', '_event_id'];
+    const casts = ['text', ...typed.map((c) => c.cast), 'timestamptz', 'timestamptz', 'jsonb'];
+    const values = casts.map((cast, i) => `$${i + 1}::${cast}`);
+    const n = casts.length;
+    values.push('now()', `$${n + 1}::bigint`, `$${n + 2}::bigint`, `$${n + 3}::text`);
+    const set = names
+      .filter((name) => name !== 'id')
+      .map((name) => {
+        if (name === 'synced_at') return 'synced_at = now()';
+        if (scrubbable && personal.has(name)) return `${name} = case when t._scrubbed then null else excluded.${name} end`;
+        return `${name} = excluded.${name}`;
+      });
+    text =
+      `insert into ${quoteIdentifier(schema)}.${table} as t (${names.join(', ')}) values (${values.join(', ')}) ` +
+      `on conflict (id) do update set ${set.join(', ')} ` +
+      // The svix id compares by code point ("C") so the winner does not depend on the database's collation.
+      `where t._version is null or (t._version, t._event_ts, t._event_id collate "C") < (excluded._version, excluded._event_ts, excluded._event_id collate "C")`;
+    upserts.set(schema, text);
+    return text;
+  };
+
+  const tombstones = new Map<string, string>();
+  const tombstoneSql = (schema: string, scrub: boolean): string => {
+    const cacheKey = `${schema}:${scrub}`;
+    let text = tombstones.get(cacheKey);
+    if (text) return text;
+    const erase = scrub ? [...personal].map((name) => `${name} = null`) : [];
+    text =
+      `insert into ${quoteIdentifier(schema)}.${table} as t (id, deleted_at, synced_at${scrub ? ', _scrubbed' : ''}) ` +
+      `values ($1::text, $2::timestamptz, now()${scrub ? ', true' : ''}) ` +
+      // least(): several deletes of one id (replays, backfill) converge on the earliest.
+      `on conflict (id) do update set deleted_at = least(t.deleted_at, excluded.deleted_at), synced_at = now()${scrub ? `, _scrubbed = true, ${erase.join(', ')}` : ''} ` +
+      `where t.deleted_at is null or excluded.deleted_at < t.deleted_at${scrub ? ' or not t._scrubbed' : ''}`;
+    tombstones.set(cacheKey, text);
+    return text;
+  };
+
+  return {
+    table,
+    events: spec.events,
+    scrubbable,
+    ownerColumn,
+    personalColumns: [...personal],
+    columnNames: ['id', ...typed.map((c) => c.name), 'created_at', 'updated_at', 'deleted_at', 'raw', 'synced_at', '_version', '_event_ts', '_event_id', ...(scrubbable ? ['_scrubbed'] : [])],
+    ownerOf(data, facts) {
+      if (!spec.owner) return null;
+      const value = spec.owner === 'id' ? data.id : ownerExtract?.(data, facts);
+      return typeof value === 'string' && value !== '' ? value : null;
+    },
+    parse(type, data) {
+      const result = spec.payload.safeParse(data);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new PayloadError(type, `${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'invalid'}`);
+      }
+      return result.data;
+    },
+    async upsert(tx, schema, id, data, facts) {
+      const params: unknown[] = [id, ...typed.map((c) => c.value(c.extract(data, facts)))];
+      params.push(toIso(data.created_at ?? data.created_at_ms), toIso(data.updated_at), JSON.stringify(data));
+      params.push(facts.key.version, facts.key.eventTs, facts.key.eventId);
+      const result = await tx.query(upsertSql(schema), params);
+      return result.rowCount > 0;
+    },
+    async tombstone(tx, schema, id, deletedAt, scrub) {
+      const result = await tx.query(tombstoneSql(schema, scrub && scrubbable), [id, new Date(deletedAt).toISOString()]);
+      return result.rowCount > 0;
+    },
+  };
+}
+
+function toIso(value: unknown): string | null {
+  const ms = toMillis(value);
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+// Small readers for payload fields, shared by the entity modules.
+export const read = {
+  str(value: unknown): string | null {
+    return typeof value === 'string' && value !== '' ? value : null;
+  },
+  obj(value: unknown): Data | null {
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Data) : null;
+  },
+  at(data: Data, ...path: string[]): unknown {
+    let current: unknown = data;
+    for (const key of path) {
+      const o = read.obj(current);
+      if (!o) return undefined;
+      current = o[key];
+    }
+    return current;
+  },
+};
