@@ -54,6 +54,7 @@ export function clerkSyncExpress(sync: WebhookReceiver): (req: IncomingMessage, 
         header: headerLookup(req),
         body,
         fallbackBodies: parsed !== undefined ? () => reserialised(parsed) : undefined,
+        clientIp: req.socket.remoteAddress,
       });
       writeAnswer(res, answer, body === 'too_large');
     })().catch(next);

@@ -65,7 +65,7 @@ export function createNodeWebhookListener(sync: WebhookReceiver): (req: Incoming
   return (req, res) => {
     void (async () => {
       const body: NodeBody = req.method === 'POST' ? await readNodeBody(req, sync.config.maxBodyBytes) : new Uint8Array(0);
-      const answer = await sync.receive({ method: req.method ?? 'GET', header: headerLookup(req), body });
+      const answer = await sync.receive({ method: req.method ?? 'GET', header: headerLookup(req), body, clientIp: req.socket.remoteAddress });
       // After refusing an oversized body, close instead of reading the rest of it.
       writeAnswer(res, answer, body === 'too_large');
     })().catch(() => {

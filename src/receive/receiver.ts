@@ -13,6 +13,7 @@ import type { Queryable } from '../core/db.js';
 import { verifyWebhook, type HeaderLookup, type SigningKey } from '../verify/index.js';
 import { readBodyWithLimit } from './body.js';
 import { parseEvent } from './event.js';
+import type { Client, DeliveryLimits } from './rate-limit.js';
 
 export interface Delivery {
   method: string;
@@ -21,6 +22,11 @@ export interface Delivery {
   body: Uint8Array | 'too_large';
   /** Extra bodies to try when the raw bytes were lost to a JSON body parser (Express). */
   fallbackBodies?: () => Uint8Array[];
+  /**
+   * The address the request came from: the socket's peer (Node adapters) or what the caller of
+   * `handleWebhook(request, { clientIp })` passes. A forwarded header replaces it only per `trustProxy`.
+   */
+  clientIp?: string;
 }
 
 export interface ReceiverAnswer {
@@ -51,6 +57,8 @@ export interface ReceiverDeps {
   afterCommit?: (item: InboxItem) => Promise<void>;
   /** Observes each outcome (metrics, rate limits). */
   onOutcome?: (outcome: DeliveryOutcome, elapsedMs: number) => void;
+  /** Allow-list and rate limits per client address (receive/rate-limit.ts); absent: none. */
+  limits?: DeliveryLimits;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -62,7 +70,8 @@ function fail(code: ErrorCode, message?: string, extraHeaders: Record<string, st
 export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): Promise<ReceiverAnswer> {
   const started = performance.now();
   const outcome: DeliveryOutcome = { status: 500 };
-  const answer = await decide(deps, delivery, outcome).catch((error: unknown) => {
+  const client: Client = deps.limits?.identify(delivery.clientIp, delivery.header) ?? {};
+  const answer = await decide(deps, delivery, outcome, client).catch((error: unknown) => {
     deps.logger.error({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code } }, 'webhook delivery failed');
     outcome.code = 'internal_error';
     return fail('internal_error');
@@ -70,7 +79,8 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
   outcome.status = answer.status;
   const elapsedMs = performance.now() - started;
   deps.onOutcome?.(outcome, elapsedMs);
-  const level = answer.status >= 500 ? 'error' : answer.status >= 400 ? 'warn' : 'info';
+  // One line per refused request of a flood would amplify it into the logs; the limiter logs once per window instead.
+  const level = answer.status >= 500 ? 'error' : answer.status === 429 ? 'debug' : answer.status >= 400 ? 'warn' : 'info';
   deps.logger[level](
     { svixId: outcome.id, eventType: outcome.type, status: answer.status, code: outcome.code, duplicate: outcome.duplicate, ms: Math.round(elapsedMs * 10) / 10 },
     'webhook delivery',
@@ -78,14 +88,25 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
   return answer;
 }
 
-async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryOutcome): Promise<ReceiverAnswer> {
+async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryOutcome, client: Client): Promise<ReceiverAnswer> {
   const reject = (code: ErrorCode, message?: string, headers?: Record<string, string>) => {
     outcome.code = code;
     return fail(code, message, headers);
   };
+  const limits = deps.limits;
+  const refuse = async (code: ErrorCode, message?: string) => {
+    await limits?.failed(client);
+    return reject(code, message);
+  };
+  const throttle = (seconds: number) => reject('rate_limited', `Too many requests from this address; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+  if (limits && !limits.allows(client)) return reject('forbidden', 'This source address may not deliver webhooks here');
   if (delivery.method !== 'POST') return reject('method_not_allowed', 'Use POST', { allow: 'POST' });
   if (!deps.keys || deps.keys.length === 0) return reject('secret_not_configured');
-  if (delivery.body === 'too_large') return reject('payload_too_large', `The body is larger than ${deps.maxBodyBytes} bytes`);
+  if (limits) {
+    const wait = await limits.waitBeforeVerify(client);
+    if (wait > 0) return throttle(wait);
+  }
+  if (delivery.body === 'too_large') return refuse('payload_too_large', `The body is larger than ${deps.maxBodyBytes} bytes`);
 
   const nowSeconds = Math.floor(deps.now() / 1000);
   let verified = verifyWebhook({ body: delivery.body, header: delivery.header, keys: deps.keys, nowSeconds, toleranceSeconds: deps.toleranceSeconds });
@@ -100,12 +121,16 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
       }
     }
   }
-  if (!verified.ok) return reject(verified.reason, verified.message);
+  if (!verified.ok) return refuse(verified.reason, verified.message);
   outcome.id = verified.id;
 
   const parsed = parseEvent(verified.id, body);
-  if (!parsed.ok) return reject(parsed.code, parsed.message);
+  if (!parsed.ok) return refuse(parsed.code, parsed.message);
   outcome.type = parsed.item.type;
+  if (limits) {
+    const wait = await limits.verified(client);
+    if (wait > 0) return throttle(wait);
+  }
 
   let inserted: boolean;
   try {
@@ -140,13 +165,13 @@ async function warnIfConflicting(deps: ReceiverDeps, item: InboxItem): Promise<v
   }
 }
 
-/** The web-standard handler: `(Request) => Promise<Response>`. */
-export async function handleWebhookRequest(deps: ReceiverDeps, request: Request): Promise<Response> {
+/** The web-standard handler: `(Request) => Promise<Response>`; `clientIp` is the caller's address when the platform gives one. */
+export async function handleWebhookRequest(deps: ReceiverDeps, request: Request, clientIp?: string): Promise<Response> {
   let body: Uint8Array | 'too_large' = new Uint8Array(0);
   if (request.method === 'POST' && deps.keys && deps.keys.length > 0) {
     const read = await readBodyWithLimit(request, deps.maxBodyBytes);
     body = read.ok ? read.body : 'too_large';
   }
-  const answer = await receiveDelivery(deps, { method: request.method, header: (name) => request.headers.get(name), body });
+  const answer = await receiveDelivery(deps, { method: request.method, header: (name) => request.headers.get(name), body, clientIp });
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

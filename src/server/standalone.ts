@@ -1,7 +1,9 @@
 /**
  * The standalone HTTP server of `clerk-sync serve`: the webhook path (twice: `/webhooks/clerk`
  * and `/api/webhooks/clerk`), health and readiness. Other stages add routes through `routes`.
- * Timeouts cut off slow clients that trickle headers or bodies.
+ * Timeouts cut off slow clients that trickle headers or bodies, the header section is capped
+ * (431 from the runtime), and no request, however malformed, can throw out of the listener:
+ * an exception there would be an unhandled rejection, which ends a Node process.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../core/errors.js';
@@ -15,10 +17,12 @@ export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => boo
 
 export interface StandaloneServerOptions {
   routes?: Route[];
-  /** @default 10000 */
+  /** Time allowed to send the headers. @default config.http.headersTimeoutMs (10000) */
   headersTimeoutMs?: number;
-  /** @default 30000 */
+  /** Time allowed to send the whole request. @default config.http.requestTimeoutMs (30000) */
   requestTimeoutMs?: number;
+  /** Largest header section in bytes. @default config.http.maxHeaderBytes (16384) */
+  maxHeaderBytes?: number;
 }
 
 function json(res: ServerResponse, status: number, body: string): void {
@@ -29,8 +33,17 @@ function json(res: ServerResponse, status: number, body: string): void {
 export function createStandaloneServer(sync: ClerkSync, options: StandaloneServerOptions = {}): Server {
   const webhook = createNodeWebhookListener(sync);
   const routes = options.routes ?? [];
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const requestTimeout = options.requestTimeoutMs ?? sync.config.http.requestTimeoutMs;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? sync.config.http.headersTimeoutMs, requestTimeout);
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // A request target such as "//" or "//[" is no URL at all.
+      return json(res, 404, errorBody('not_found'));
+    }
     if (WEBHOOK_PATHS.includes(url.pathname)) return webhook(req, res);
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, '{"ok":true}');
     if (url.pathname === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -41,9 +54,23 @@ export function createStandaloneServer(sync: ClerkSync, options: StandaloneServe
       if (await route(req, res, url)) return;
     }
     json(res, 404, errorBody('not_found'));
-  });
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
-  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
+  };
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      maxHeaderSize: options.maxHeaderBytes ?? sync.config.http.maxHeaderBytes,
+      // Timeouts are only enforced at each check; Node's default of 30 s would let short timeouts overrun.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        sync.logger.error({ err: { message: (error as Error)?.message } }, 'request failed');
+        if (!res.headersSent) json(res, 500, errorBody('internal_error'));
+        else res.destroy();
+      });
+    },
+  );
   server.keepAliveTimeout = 5_000;
   return server;
 }

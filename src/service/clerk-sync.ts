@@ -16,6 +16,7 @@ import { createPGliteDb } from '../db/pglite.js';
 import { InboxWriter } from '../inbox/group-commit.js';
 import type { InboxItem } from '../inbox/enqueue.js';
 import { handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
+import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
 
 export interface Readiness {
@@ -28,8 +29,12 @@ export interface Readiness {
 export interface ClerkSync {
   readonly config: ResolvedConfig;
   readonly logger: Logger;
-  /** Web-standard webhook handler: `export const POST = clerkSync.handleWebhook` in Next.js. */
-  readonly handleWebhook: (request: Request) => Promise<Response>;
+  /**
+   * Web-standard webhook handler: `export const POST = clerkSync.handleWebhook` in Next.js. Pass
+   * `{ clientIp }` when the platform gives the caller's address, or set `trustProxy` to the header
+   * it forwards; without either, rate limits cannot tell callers apart and do not apply.
+   */
+  readonly handleWebhook: (request: Request, context?: { clientIp?: string }) => Promise<Response>;
   /** The same on plain values (used by the Node adapter to skip building a Request). */
   readonly receive: (delivery: Delivery) => Promise<ReceiverAnswer>;
   /** The opened (and, with autoMigrate, migrated) database. */
@@ -49,6 +54,8 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
   const keys: SigningKey[] | null = config.secret === undefined ? null : parseSigningSecrets(config.secret);
   const logger = config.logger === false ? createLogger('silent') : (config.logger ?? createLogger(config.logLevel));
   const now = config.now ?? Date.now;
+  // Built here so a malformed allow-list or trustProxy fails at construction; Redis opens on first use.
+  const limits = createDeliveryLimits(config, logger);
 
   let opened: Promise<Db> | undefined;
   let migrated: Promise<unknown> | undefined;
@@ -92,6 +99,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
       onOutcome: (o, ms) => {
         for (const l of listeners) l(o, ms);
       },
+      limits,
     };
     return receiverDeps;
   };
@@ -116,7 +124,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     return receiveDelivery(d, delivery);
   };
 
-  const handleWebhook = async (request: Request): Promise<Response> => {
+  const handleWebhook = async (request: Request, context?: { clientIp?: string }): Promise<Response> => {
     let d: ReceiverDeps;
     try {
       d = await deps();
@@ -124,7 +132,9 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
       const a = unavailable(error);
       return new Response(a.body, { status: a.status, headers: a.headers });
     }
-    return handleWebhookRequest(d, request);
+    // Next.js passes its own second argument ({ params }): only a string clientIp is taken.
+    const clientIp = typeof context?.clientIp === 'string' ? context.clientIp : undefined;
+    return handleWebhookRequest(d, request, clientIp);
   };
 
   return {
@@ -156,6 +166,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
       afterCommit = fn;
     },
     async close() {
+      await limits.close();
       if (opened && !config.db) await (await opened).close();
     },
   };
