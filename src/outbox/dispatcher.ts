@@ -48,6 +48,8 @@ export interface DispatcherOptions extends Partial<DispatcherSettings> {
   logger: Logger;
   /** Wake on NOTIFY as well as polling. @default true */
   listen?: boolean;
+  /** How long a claimed row is reserved for its send. @default sendTimeoutMs + 30000 */
+  leaseMs?: number;
   /** Observes every outcome (metrics). */
   onOutcome?: (kind: string, outcome: DispatchOutcome) => void;
 }
@@ -95,7 +97,7 @@ export class Dispatcher {
     this.#onOutcome = options.onOutcome;
     // Longer than any send can take (sends are aborted at the timeout), so a live dispatcher never
     // loses a row to another one; short enough that a crashed one delays its rows by well under a minute.
-    this.#leaseMs = this.settings.sendTimeoutMs + 30_000;
+    this.#leaseMs = options.leaseMs ?? this.settings.sendTimeoutMs + 30_000;
     this.#listener = options.listen === false ? undefined : new NotifyListener(this.#db, OUTBOX_CHANNEL, () => this.#wakeup.wake(), this.#logger, this.settings.pollIntervalMs);
   }
 
