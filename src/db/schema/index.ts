@@ -2,3 +2,4 @@
 export * from './clerk-schema.js';
 export * from './inbox.js';
 export * from './projections.js';
+export * from './views/access.js';

@@ -283,34 +283,3 @@ export const paymentAttempts = clerk.table(
   },
   (t) => [index('payment_attempts_user_id_idx').on(t.userId), index('payment_attempts_organization_id_idx').on(t.organizationId)],
 );
-
-// Views and the can() function are created by the custom migration `views`; declared here
-// (`.existing()`, so drizzle-kit leaves them alone) for typed queries.
-
-/** Memberships that are live: the membership, its user and its organization carry no tombstone. */
-export const activeOrganizationMemberships = clerk
-  .view('active_organization_memberships', {
-    id: text('id').notNull(),
-    organizationId: text('organization_id').notNull(),
-    userId: text('user_id').notNull(),
-    role: text('role'),
-    permissions: text('permissions').array().notNull(),
-  })
-  .existing();
-
-/** One row per permission an active user holds in an organization (membership's own + its role's). */
-export const userPermissions = clerk
-  .view('user_permissions', {
-    userId: text('user_id').notNull(),
-    organizationId: text('organization_id').notNull(),
-    permission: text('permission').notNull(),
-  })
-  .existing();
-
-/** A user's last seen time: their newest session activity. */
-export const userLastSeen = clerk
-  .view('user_last_seen', {
-    userId: text('user_id').notNull(),
-    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }),
-  })
-  .existing();
