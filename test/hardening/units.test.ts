@@ -1,0 +1,173 @@
+/**
+ * The pure parts of the hardening: client addresses, networks, rate-limit keys, the
+ * constant-time comparison, and the environment variables that configure them.
+ * @see issue #7
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { optionsFromEnv, resolveConfig, ENV_VARS } from '../../src/core/config.js';
+import { safeEqual } from '../../src/core/safe-equal.js';
+import { normalizeIp, parseNetworks, parseTrustProxy, rateLimitKey, resolveClientIp } from '../../src/receive/client-ip.js';
+
+const headers = (values: Record<string, string>) => (name: string) => values[name];
+
+describe('normalizeIp', () => {
+  it.each([
+    ['1.2.3.4', '1.2.3.4'],
+    [' 1.2.3.4 ', '1.2.3.4'],
+    ['1.2.3.4:5678', '1.2.3.4'],
+    ['::ffff:1.2.3.4', '1.2.3.4'],
+    ['::FFFF:10.0.0.1', '10.0.0.1'],
+    ['0:0:0:0:0:ffff:1.2.3.4', '1.2.3.4'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['fe80::1%eth0', 'fe80::1'],
+    ['2001:DB8::1', '2001:db8::1'],
+  ])('%s → %s', (raw, expected) => expect(normalizeIp(raw)).toBe(expected));
+
+  it.each(['', 'unknown', '1.2.3', '1.2.3.4.5', '256.1.1.1', '[::1', 'example.com', '1.2.3.4, 5.6.7.8'])('%j is no address', (raw) => {
+    expect(normalizeIp(raw)).toBeUndefined();
+  });
+});
+
+describe('resolveClientIp', () => {
+  const xff = parseTrustProxy('x-forwarded-for');
+  it('uses the socket peer unless a header is trusted', () => {
+    expect(resolveClientIp('::ffff:10.0.0.1', headers({ 'x-forwarded-for': '1.1.1.1' }), undefined)).toBe('10.0.0.1');
+    expect(resolveClientIp(undefined, headers({ 'x-forwarded-for': '1.1.1.1' }), undefined)).toBeUndefined();
+  });
+  it('takes the hops-th entry from the right of x-forwarded-for', () => {
+    const h = headers({ 'x-forwarded-for': 'spoofed, 198.51.100.1, 10.0.0.2' });
+    expect(resolveClientIp('10.0.0.9', h, xff)).toBe('10.0.0.2');
+    expect(resolveClientIp('10.0.0.9', h, parseTrustProxy('x-forwarded-for:2'))).toBe('198.51.100.1');
+    // Fewer entries than proxies, a garbage entry, or no header: the peer.
+    expect(resolveClientIp('10.0.0.9', h, parseTrustProxy('x-forwarded-for:4'))).toBe('10.0.0.9');
+    expect(resolveClientIp('10.0.0.9', headers({ 'x-forwarded-for': 'nonsense' }), xff)).toBe('10.0.0.9');
+    expect(resolveClientIp('10.0.0.9', headers({}), xff)).toBe('10.0.0.9');
+  });
+  it('takes a one-address header, its last value when repeated', () => {
+    const cf = parseTrustProxy('CF-Connecting-IP');
+    expect(cf).toEqual({ header: 'cf-connecting-ip', hops: 1 });
+    expect(resolveClientIp('10.0.0.9', headers({ 'cf-connecting-ip': '2001:db8::7' }), cf)).toBe('2001:db8::7');
+    expect(resolveClientIp('10.0.0.9', headers({ 'cf-connecting-ip': '6.6.6.6, 203.0.113.5' }), cf)).toBe('203.0.113.5');
+  });
+  it('refuses malformed settings', () => {
+    expect(() => parseTrustProxy('x forwarded for')).toThrow(/trustProxy/);
+    expect(() => parseTrustProxy('x-forwarded-for:0')).toThrow(/trustProxy/);
+    expect(parseTrustProxy(false)).toBeUndefined();
+  });
+});
+
+describe('rateLimitKey', () => {
+  it('keys IPv4 by address and IPv6 by /64', () => {
+    expect(rateLimitKey('203.0.113.5')).toBe('203.0.113.5');
+    expect(rateLimitKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('::1')).toBe('0:0:0:0::/64');
+    expect(rateLimitKey('64:ff9b::1.2.3.4')).toBe('64:ff9b:0:0::/64');
+  });
+  it('gives every address of one /64 the same key, and different /64s different keys', () => {
+    const group = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
+    const groups = (n: number) => fc.array(group, { minLength: n, maxLength: n });
+    fc.assert(
+      fc.property(groups(4), groups(4), groups(4), (prefix, a, b) => {
+        const one = normalizeIp([...prefix, ...a].join(':'))!;
+        const two = normalizeIp([...prefix, ...b].join(':'))!;
+        expect(rateLimitKey(one)).toBe(rateLimitKey(two));
+        expect(rateLimitKey(one)).toBe(`${prefix.map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.ipV6(), (ip) => {
+        const normal = normalizeIp(ip);
+        if (normal && normal.includes(':')) expect(rateLimitKey(normal)).toMatch(/^([0-9a-f]{1,4}:){4}:\/64$/);
+      }),
+    );
+  });
+});
+
+describe('parseNetworks', () => {
+  const list = parseNetworks(['10.0.0.0/8', '192.0.2.7', '2001:db8::/32']);
+  it('contains what its CIDRs cover', () => {
+    expect(list.contains('10.255.0.1')).toBe(true);
+    expect(list.contains('11.0.0.1')).toBe(false);
+    expect(list.contains('192.0.2.7')).toBe(true);
+    expect(list.contains('192.0.2.8')).toBe(false);
+    expect(list.contains('2001:db8:ffff::1')).toBe(true);
+    expect(list.contains('2001:db9::1')).toBe(false);
+    expect(list.contains(undefined)).toBe(false);
+  });
+  it.each(['10.0.0.0/33', '10.0.0.0/', '::/129', 'example.com/8', '10.0.0.0/8/8', '10.0.0.0/-1'])('refuses %j', (entry) => {
+    expect(() => parseNetworks([entry])).toThrow(/allowNetworks/);
+  });
+});
+
+describe('safeEqual', () => {
+  it('is equality on strings and bytes', () => {
+    expect(safeEqual('token-123', 'token-123')).toBe(true);
+    expect(safeEqual('token-123', 'token-124')).toBe(false);
+    expect(safeEqual('token-123', 'token-1234')).toBe(false);
+    expect(safeEqual('', 'x')).toBe(false);
+    expect(safeEqual('é', new TextEncoder().encode('é'))).toBe(true);
+    fc.assert(fc.property(fc.string(), fc.string(), (a, b) => safeEqual(a, b) === (a === b)));
+  });
+  it('never matches a missing side', () => {
+    expect(safeEqual(undefined, '')).toBe(false);
+    expect(safeEqual('', null)).toBe(false);
+    expect(safeEqual(undefined, undefined)).toBe(false);
+  });
+  it('takes about as long whatever prefix of the token a guess gets right', () => {
+    const token = 'a'.repeat(64);
+    const guesses = { early: `b${'a'.repeat(63)}`, late: `${'a'.repeat(63)}b`, short: 'a' };
+    const runs: Record<string, number[]> = { early: [], late: [], short: [] };
+    for (let round = 0; round < 30; round++) {
+      for (const [name, guess] of Object.entries(guesses)) {
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < 2000; i++) safeEqual(guess, token);
+        runs[name]!.push(Number(process.hrtime.bigint() - started));
+      }
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const early = median(runs.early!);
+    // Generous bounds: only a gross, data-dependent difference (an early exit) can fail this.
+    expect(median(runs.late!) / early).toBeLessThan(2);
+    expect(median(runs.late!) / early).toBeGreaterThan(0.5);
+    expect(median(runs.short!) / early).toBeGreaterThan(0.5);
+  });
+});
+
+describe('environment variables', () => {
+  it('map to options', () => {
+    const config = resolveConfig(
+      optionsFromEnv({
+        CLERK_SYNC_RATE_LIMIT_FAILED: '0',
+        CLERK_SYNC_RATE_LIMIT_VERIFIED: '60',
+        CLERK_SYNC_RATE_LIMIT_WINDOW_SECONDS: '30',
+        CLERK_SYNC_RATE_LIMIT_PREFIX: 'app1',
+        REDIS_URL: 'redis://127.0.0.1:6379/2',
+        CLERK_SYNC_TRUST_PROXY: 'X-Forwarded-For:2',
+        CLERK_SYNC_ALLOW_NETWORKS: '10.0.0.0/8, 2001:db8::/32',
+        CLERK_SYNC_HEADERS_TIMEOUT_MS: '5000',
+        CLERK_SYNC_REQUEST_TIMEOUT_MS: '20000',
+        CLERK_SYNC_MAX_HEADER_BYTES: '8192',
+      }),
+    );
+    expect(config.rateLimit).toEqual({ failed: 0, verified: 60, windowSeconds: 30, keyPrefix: 'app1', redisUrl: 'redis://127.0.0.1:6379/2' });
+    expect(config.trustProxy).toBe('x-forwarded-for:2');
+    expect(config.allowNetworks).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect(config.http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 20000, maxHeaderBytes: 8192 });
+    for (const name of ['CLERK_SYNC_RATE_LIMIT_FAILED', 'CLERK_SYNC_RATE_LIMIT_VERIFIED', 'CLERK_SYNC_TRUST_PROXY', 'CLERK_SYNC_ALLOW_NETWORKS', 'REDIS_URL']) {
+      expect(ENV_VARS).toContain(name);
+    }
+  });
+  it('default to: 60 failures a minute, verified unlimited, socket address, no allow-list', () => {
+    const config = resolveConfig(optionsFromEnv({}));
+    expect(config.rateLimit).toMatchObject({ failed: 60, verified: 0, windowSeconds: 60 });
+    expect(config.rateLimit.redisUrl).toBeUndefined();
+    expect(config.trustProxy).toBe(false);
+    expect(config.allowNetworks).toBeUndefined();
+    expect(resolveConfig(optionsFromEnv({ CLERK_SYNC_TRUST_PROXY: 'false' })).trustProxy).toBe(false);
+  });
+  it('refuse what is not a number', () => {
+    expect(() => optionsFromEnv({ CLERK_SYNC_RATE_LIMIT_FAILED: 'sixty' })).toThrow(/CLERK_SYNC_RATE_LIMIT_FAILED/);
+  });
+});
