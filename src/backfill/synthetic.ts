@@ -1,0 +1,37 @@
+/**
+ * Synthetic inbox events (STYLE practice 19): what backfill, reconcile and read-through find in
+ * the Backend API becomes an inbox row with `source = 'backfill'`, so it goes through the same
+ * ordering guard and apply loop as a webhook, shows up in the admin event log, and fires no side
+ * effects. The id `backfill:<type>:<entity id>:<version>` is deterministic, so running a backfill
+ * twice over unchanged data stores nothing new.
+ *
+ * The envelope timestamp is the entity's `updated_at`, not the time of the backfill: on a version
+ * tie with a webhook, the webhook's later delivery timestamp (and then its `msg_` id, which sorts
+ * after `backfill:`) wins, so backfilled data never replaces webhook data of the same version.
+ */
+import { createHash } from 'node:crypto';
+import type { InboxItem } from '../inbox/enqueue.js';
+
+function toMillis(value: unknown): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return null;
+  return Math.trunc(value < 1e12 ? value * 1000 : value);
+}
+
+// jsonb stores neither \u0000 nor unpaired surrogates, and one such string would fail the whole
+// page's insert on every retry. JSON.stringify escapes exactly those (paired surrogates are
+// written raw), so an escape preceded by an even number of backslashes is one of them.
+const JSONB_UNSAFE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
+
+export function syntheticEvent(type: string, data: Record<string, unknown>, at: number): InboxItem {
+  const version = toMillis(data.updated_at) ?? at;
+  const payload = JSON.stringify({ type, object: 'event', data, timestamp: version }).replace(JSONB_UNSAFE, '$1\\ufffd');
+  return {
+    id: `backfill:${type}:${String(data.id)}:${version}`,
+    type,
+    clerkTimestamp: version,
+    instanceId: null,
+    payload,
+    bodySha256: createHash('sha256').update(payload).digest('hex'),
+    source: 'backfill',
+  };
+}
