@@ -34,7 +34,11 @@ async function project(tx: Queryable, event: StoredEvent, { projection, action }
   let changed = object ? await projection.upsert(tx, ctx.schema, id, object, facts) : false;
 
   if (action !== 'upsert') {
-    const tombstoned = await projection.tombstone(tx, ctx.schema, id, facts.key.version, scrub);
+    // deleted_at is the delete's version, except that a delete carrying an unbumped updated_at
+    // (organizationMembership.deleted) would date the deletion to the last update: the envelope
+    // time, when later, says when the deletion happened.
+    const deletedAt = Math.max(facts.key.version, facts.key.eventTs);
+    const tombstoned = await projection.tombstone(tx, ctx.schema, id, deletedAt, scrub);
     if (tombstoned && scrub && projection.scrubbable) await scrubUser(tx, ctx.schema, id, (ctx.registry ?? defaultRegistry).projections);
     changed = tombstoned || changed;
   }
