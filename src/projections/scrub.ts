@@ -12,7 +12,7 @@ import type { Projection } from './projection.js';
 const KEPT_KEYS = new Set(['id', 'object', 'type', 'deleted', 'status', 'slug', 'role', 'permissions']);
 const keep = (key: string): boolean => KEPT_KEYS.has(key) || /_(id|at|ms)$/.test(key);
 
-/** Keeps ids, types, statuses and timestamps, at any depth; drops everything else. */
+/** Keeps ids, types, statuses and timestamps, at any depth; drops everything else, and metadata whole. */
 export function scrubJson(value: unknown, keptKey = true): unknown {
   if (Array.isArray(value)) {
     const items = value.map((item) => scrubJson(item, keptKey)).filter((item) => item !== undefined);
@@ -21,6 +21,8 @@ export function scrubJson(value: unknown, keptKey = true): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
+      // Metadata is free-form: whatever the app put there, ids-looking keys included, goes.
+      if (key.endsWith('metadata')) continue;
       const scrubbed = scrubJson(inner, keep(key));
       if (scrubbed !== undefined) out[key] = scrubbed;
     }
