@@ -1,0 +1,14 @@
+/**
+ * Backfill from Clerk's Backend API into the inbox (source 'backfill'), reconcile, and
+ * read-through for the sign-up race. Imports core, inbox and db identifiers only; applying is
+ * passed in by the composition root.
+ */
+export { createBackfillService, type BackfillObserver, type BackfillService, type BackfillServiceOptions, type RunOptions, type RunReconcileOptions } from './service.js';
+export { runBackfill, type BackfillOptions, type BackfillProgress, type BackfillResult, type StopReason } from './run.js';
+export { runReconcile, ReconcileRefusedError, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
+export { ensureEntity, type EnsureDeps, type EnsuredRow } from './ensure.js';
+export { createClerkApi, ClerkApiError, type ClerkApi, type ClerkApiOptions, type Page } from './clerk-api.js';
+export { RequestBudget, BudgetExhaustedError, AbortedError } from './budget.js';
+export { fileCursorStore, memoryCursorStore, type BackfillCursor, type CursorStore } from './cursor.js';
+export { LISTINGS, RESOURCES, parseListings, type ListingName, type ResourceName } from './resources.js';
+export { syntheticEvent } from './synthetic.js';

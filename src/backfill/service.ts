@@ -1,0 +1,95 @@
+/**
+ * Backfill, reconcile and read-through bound to one ClerkSync: its database, schema, Backend API
+ * credentials, apply function and metrics. The composition root builds one; nothing here reads
+ * the environment.
+ */
+import type { Logger } from 'pino';
+import type { Db, Queryable } from '../core/db.js';
+import { ClerkSyncError } from '../core/errors.js';
+import { createClerkApi, type ClerkApi, type ClerkApiOptions } from './clerk-api.js';
+import { ensureEntity, type EnsuredRow } from './ensure.js';
+import { runReconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
+import { runBackfill, type BackfillOptions, type BackfillResult } from './run.js';
+
+/** What backfill reports to metrics (ClerkSyncMetrics has these). */
+export interface BackfillObserver {
+  observeBackfill(resource: string, listed: number, stored: number): void;
+  setBackfillProgress(resource: string, done: number, total: number | undefined): void;
+  observeBackfillRequest(operation: string, status: number): void;
+}
+
+export interface BackfillServiceOptions {
+  db: () => Promise<Db>;
+  schema: string;
+  secretKey?: string;
+  apiUrl?: string;
+  /** @default 10 */
+  requestsPerSecond?: number;
+  apply: (tx: Queryable, ids: readonly string[]) => Promise<unknown>;
+  observer?: BackfillObserver;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type RunOptions = Omit<BackfillOptions, 'db' | 'schema' | 'api'> & Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'>;
+export type RunReconcileOptions = Omit<ReconcileOptions, 'db' | 'schema' | 'api'> & Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'>;
+
+export interface BackfillService {
+  /** Pages through the Backend API into the inbox (source 'backfill'); resumable with a `cursor` store. */
+  backfill(options?: RunOptions): Promise<BackfillResult>;
+  /** A full pass that also tombstones rows whose entity Clerk no longer has. */
+  reconcile(options?: RunReconcileOptions): Promise<ReconcileResult>;
+  /** The user's row, fetched from the Backend API and applied now when it is missing. */
+  ensureUser(userId: string): Promise<EnsuredRow | null>;
+  ensureOrganization(organizationId: string): Promise<EnsuredRow | null>;
+}
+
+export function createBackfillService(options: BackfillServiceOptions): BackfillService {
+  const api = (extra: Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'> = {}): ClerkApi => {
+    if (!options.secretKey) {
+      throw new ClerkSyncError('invalid_config', 'Backfill needs a Clerk secret key: set CLERK_SECRET_KEY (Clerk Dashboard → Configure → API keys), or the clerkSecretKey option');
+    }
+    return createClerkApi({
+      secretKey: options.secretKey,
+      apiUrl: options.apiUrl,
+      requestsPerSecond: extra.requestsPerSecond ?? options.requestsPerSecond,
+      maxRequests: extra.maxRequests,
+      signal: extra.signal,
+      now: options.now,
+      onRequest: ({ operation, status }) => {
+        options.observer?.observeBackfillRequest(operation, status);
+        if (status === 429) options.logger.warn({ operation }, 'Clerk Backend API rate limit: waiting for Retry-After');
+        else if (status === 0 || status >= 500) options.logger.warn({ operation, status }, 'Clerk Backend API request failed; retrying');
+      },
+    });
+  };
+  const observe = <T extends Omit<BackfillOptions, 'db' | 'schema' | 'api'>>(run: T): T => ({
+    ...run,
+    onStored: (resource, listed, stored) => {
+      options.observer?.observeBackfill(resource, listed, stored);
+      run.onStored?.(resource, listed, stored);
+    },
+    onProgress: (p) => {
+      options.observer?.setBackfillProgress(p.resource, p.done, p.total);
+      run.onProgress?.(p);
+    },
+  });
+  let shared: ClerkApi | undefined;
+  const ensure = async (kind: 'user' | 'organization', id: string) => {
+    shared ??= api();
+    return ensureEntity({ db: await options.db(), schema: options.schema, api: shared, apply: options.apply, now: options.now }, kind, id);
+  };
+
+  return {
+    async backfill(run = {}) {
+      const { maxRequests, requestsPerSecond, signal, ...rest } = run;
+      return runBackfill({ ...observe(rest), signal, db: await options.db(), schema: options.schema, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+    },
+    async reconcile(run = {}) {
+      const { maxRequests, requestsPerSecond, signal, ...rest } = run;
+      return runReconcile({ ...observe(rest), signal, db: await options.db(), schema: options.schema, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+    },
+    ensureUser: (id) => ensure('user', id),
+    ensureOrganization: (id) => ensure('organization', id),
+  };
+}
