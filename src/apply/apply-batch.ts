@@ -1,0 +1,166 @@
+/**
+ * Applies claimed events: the whole batch in one transaction (projection rows, side-effect rows
+ * and inbox statuses commit together, one commit per batch), and when that transaction fails,
+ * each event again in a transaction of its own, so one bad event costs the others nothing and
+ * gets its own failure recorded. A batch that failed because the database is unreachable is not
+ * split: every single-event transaction would fail the same way; the claims' leases bring the
+ * events back once the database does.
+ */
+import type { Logger } from 'pino';
+import { isDatabaseUnavailable, type Db, type Queryable } from '../core/db.js';
+import { applyEvent, compareKeys, orderingKey, PayloadError, type ApplyContext, type ApplyStatus, type OrderingKey, type StoredEvent } from '../projections/index.js';
+import { completeEvents } from './complete.js';
+import { failEvent } from './fail.js';
+import { lockEvents } from './lock.js';
+import { enqueueSideEffects, type SideEffectRules } from './side-effects.js';
+
+export interface RetrySettings {
+  /** Attempts before an event is dead. @default 10 */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt, with jitter. @default 5000 */
+  retryBaseMs: number;
+  /** Longest retry delay. @default 3600000 */
+  retryMaxMs: number;
+}
+
+export interface ApplyDeps {
+  db: Db;
+  schema: string;
+  logger: Logger;
+  context: ApplyContext;
+  effects: SideEffectRules;
+  retry: RetrySettings;
+  /** Observes each event's outcome (metrics). */
+  onOutcome?: (outcome: EventOutcome, type: string) => void;
+}
+
+/** skipped: another worker had it, or it was no longer pending. */
+export type EventOutcome = ApplyStatus | 'failed' | 'dead' | 'skipped';
+
+export type OutcomeCounts = Record<EventOutcome, number>;
+
+export const emptyCounts = (): OutcomeCounts => ({ applied: 0, stale: 0, ignored: 0, failed: 0, dead: 0, skipped: 0 });
+
+export function addCounts<T extends OutcomeCounts>(into: T, from: OutcomeCounts): T {
+  for (const k of Object.keys(from) as EventOutcome[]) into[k] += from[k];
+  return into;
+}
+
+export interface BatchResult {
+  counts: OutcomeCounts;
+  /** Claimed ids left alone because the worker is stopping (or the database went away). */
+  unfinished: string[];
+}
+
+/** Applies the given events in `tx`; returns the outcome of each event it could lock. */
+export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: readonly string[]): Promise<Array<{ event: StoredEvent; status: ApplyStatus }>> {
+  const locked = await lockEvents(tx, deps.schema, ids);
+  // Version order per entity (a global order by version is one): fewer stale writes; correctness
+  // does not depend on it, the ordering guard in each upsert does.
+  const events = locked.map((l) => ({ event: l.event, key: safeOrderingKey(l.event) })).sort((a, b) => compareKeys(a.key, b.key));
+  const outcomes: Array<{ event: StoredEvent; status: ApplyStatus }> = [];
+  for (const { event } of events) outcomes.push({ event, status: await applyEvent(tx, event, deps.context) });
+  // After the whole batch, so a delete anywhere in it suppresses a welcome for the same user.
+  for (const { event, status } of outcomes) await enqueueSideEffects(tx, deps.schema, event, status, deps.effects);
+  await completeEvents(tx, deps.schema, outcomes.map((o) => ({ id: o.event.id, status: o.status })));
+  return outcomes;
+}
+
+export async function applyBatch(deps: ApplyDeps, ids: readonly string[], shouldStop: () => boolean = () => false): Promise<BatchResult> {
+  const counts = emptyCounts();
+  const record = (outcome: EventOutcome, type: string) => {
+    counts[outcome]++;
+    deps.onOutcome?.(outcome, type);
+  };
+  let batchError: unknown;
+  try {
+    const outcomes = await deps.db.transaction((tx) => applyInTransaction(tx, deps, ids));
+    for (const o of outcomes) record(o.status, o.event.type);
+    counts.skipped += ids.length - outcomes.length;
+    return { counts, unfinished: [] };
+  } catch (error) {
+    batchError = error;
+  }
+  if (await databaseIsDown(deps, batchError)) {
+    deps.logger.warn({ events: ids.length, err: errorFields(batchError) }, 'database unreachable while applying; the events come back when their claim expires');
+    return { counts, unfinished: [...ids] };
+  }
+  if (ids.length > 1) deps.logger.debug({ events: ids.length, err: errorFields(batchError) }, 'batch failed; applying its events one by one');
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (shouldStop()) return { counts, unfinished: ids.slice(i) };
+    try {
+      // A batch of one already ran: its error is the event's own.
+      if (ids.length === 1) throw batchError;
+      const outcomes = await deps.db.transaction((tx) => applyInTransaction(tx, deps, [id]));
+      if (outcomes[0]) record(outcomes[0].status, outcomes[0].event.type);
+      else counts.skipped++;
+    } catch (error) {
+      if (await databaseIsDown(deps, error)) {
+        deps.logger.warn({ err: errorFields(error) }, 'database unreachable while applying; the events come back when their claim expires');
+        return { counts, unfinished: ids.slice(i) };
+      }
+      const outcome = await recordFailure(deps, id, error);
+      record(outcome.status, outcome.type);
+    }
+  }
+  return { counts, unfinished: [] };
+}
+
+/**
+ * Did this error come from the database going away? The error alone cannot say: a hook calling an
+ * HTTP API fails with the same ECONNRESET or ETIMEDOUT as a lost database connection. So an error
+ * that looks like one is checked with a round trip, and only a failed round trip counts.
+ */
+async function databaseIsDown(deps: ApplyDeps, error: unknown): Promise<boolean> {
+  if (!isDatabaseUnavailable(error)) return false;
+  try {
+    await deps.db.query('select 1');
+    return false;
+  } catch (probe) {
+    return isDatabaseUnavailable(probe);
+  }
+}
+
+/**
+ * Records why an event failed: a payload that does not fit (PayloadError), or any error that
+ * says `retryable: false`, is dead at once; anything else (a hook that threw, a deadlock, a
+ * serialization failure) is retried with backoff until the attempts run out.
+ */
+export async function recordFailure(deps: ApplyDeps, id: string, error: unknown, options: { countAttempt?: boolean } = {}): Promise<{ status: 'failed' | 'dead' | 'skipped'; type: string }> {
+  const permanent = error instanceof PayloadError || (error as { retryable?: unknown } | null)?.retryable === false;
+  const reason = describeError(error);
+  try {
+    const failed = await failEvent(deps.db, deps.schema, { id, error: reason, permanent, countAttempt: options.countAttempt, ...deps.retry });
+    if (!failed) return { status: 'skipped', type: 'unknown' };
+    const type = failed.type;
+    const log = { svixId: id, eventType: type, attempts: failed.attempts, error: reason };
+    if (failed.status === 'dead') deps.logger.error(log, permanent ? 'event dead: it cannot be applied (data error)' : 'event dead: out of attempts');
+    else deps.logger.warn({ ...log, retryAt: failed.next_attempt_at }, 'event failed; will retry');
+    return { status: failed.status, type };
+  } catch (recordError) {
+    deps.logger.error({ svixId: id, error: reason, err: errorFields(recordError) }, 'could not record a failed apply; the event comes back when its claim expires');
+    return { status: 'skipped', type: 'unknown' };
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
+  }
+  return String(error);
+}
+
+function errorFields(error: unknown): { message?: string; code?: string } {
+  return { message: (error as Error)?.message, code: (error as { code?: string })?.code };
+}
+
+function safeOrderingKey(event: StoredEvent): OrderingKey {
+  try {
+    return orderingKey(event);
+  } catch {
+    // A payload without data sorts first; applyEvent will reject it with a PayloadError.
+    return { version: 0, eventTs: 0, eventId: event.id };
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The apply worker: claims due inbox events in batches, applies them (apply-batch.ts), and
+ * sleeps until a NOTIFY from intake or replay, or its poll timer, says there may be more. Any
+ * number of workers, in one process (`concurrency`) or many, share one database: claims use
+ * `skip locked`, so they never wait on or take each other's events. It never crashes on a
+ * database outage; it backs off, and when the database is back it renews its LISTEN and goes on.
+ */
+import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../core/db.js';
+import { INBOX_CHANNEL } from '../inbox/enqueue.js';
+import { NotifyListener, outageDelay, Wakeup } from '../outbox/wakeup.js';
+import { addCounts, applyBatch, emptyCounts, type ApplyDeps, type EventOutcome, type OutcomeCounts, type RetrySettings } from './apply-batch.js';
+import { claimEvents } from './claim.js';
+import { releaseEvents } from './release.js';
+
+export interface WorkerSettings extends RetrySettings {
+  /** Events per claim and per apply transaction. @default 100 */
+  batchSize: number;
+  /** Claim-and-apply loops in this process (useful on Postgres; PGlite runs one). @default 1 */
+  concurrency: number;
+  /** How often to look for due events when no notification arrives. @default 1000 */
+  pollIntervalMs: number;
+  /** How long a claimed event is reserved for its worker before another may take it. @default 60000 */
+  leaseMs: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
+  batchSize: 100,
+  concurrency: 1,
+  pollIntervalMs: 1000,
+  leaseMs: 60_000,
+  maxAttempts: 10,
+  retryBaseMs: 5000,
+  retryMaxMs: 3_600_000,
+};
+
+export interface WorkerOptions extends Partial<WorkerSettings>, Omit<ApplyDeps, 'retry'> {
+  /** Wake on NOTIFY as well as polling. @default true */
+  listen?: boolean;
+}
+
+export class Worker {
+  readonly settings: WorkerSettings;
+  readonly stats: OutcomeCounts & { batches: number } = { ...emptyCounts(), batches: 0 };
+  readonly #deps: ApplyDeps;
+  readonly #logger: Logger;
+  readonly #wakeups: Wakeup[];
+  readonly #listener: NotifyListener | undefined;
+  #lanes: Promise<void>[] = [];
+  #stopping = false;
+  #failures = 0;
+
+  constructor(options: WorkerOptions) {
+    const settings = { ...DEFAULT_WORKER_SETTINGS };
+    for (const name of Object.keys(settings) as Array<keyof WorkerSettings>) {
+      const value = options[name];
+      if (value !== undefined) settings[name] = value;
+    }
+    this.settings = settings;
+    this.#logger = options.logger;
+    const onOutcome = options.onOutcome;
+    this.#deps = {
+      db: options.db,
+      schema: options.schema,
+      logger: options.logger,
+      context: options.context,
+      effects: options.effects,
+      retry: { maxAttempts: settings.maxAttempts, retryBaseMs: settings.retryBaseMs, retryMaxMs: settings.retryMaxMs },
+      onOutcome: (outcome: EventOutcome, type: string) => onOutcome?.(outcome, type),
+    };
+    this.#wakeups = Array.from({ length: settings.concurrency }, () => new Wakeup());
+    this.#listener =
+      options.listen === false ? undefined : new NotifyListener(options.db, INBOX_CHANNEL, () => this.wake(), options.logger, settings.pollIntervalMs);
+  }
+
+  get running(): boolean {
+    return this.#lanes.length > 0 && !this.#stopping;
+  }
+
+  start(): void {
+    if (this.#lanes.length > 0 || this.#stopping) return;
+    this.#lanes = this.#wakeups.map((wakeup, lane) =>
+      this.#run(wakeup).catch((error: unknown) => {
+        this.#logger.error({ lane, err: { message: (error as Error)?.message } }, 'apply worker loop stopped unexpectedly');
+      }),
+    );
+  }
+
+  wake(): void {
+    for (const w of this.#wakeups) w.wake();
+  }
+
+  /**
+   * Stops claiming. A batch transaction under way is finished; events claimed but not yet
+   * applied are handed back. Resolves when the loops are done or after `timeoutMs` (whatever is
+   * still running then is cut off when the pool closes, rolled back, and reclaimed after its lease).
+   */
+  async stop({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopping = true;
+    this.wake();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const finished = await Promise.race([Promise.all(this.#lanes).then(() => 'done' as const), timeout]);
+    clearTimeout(timer);
+    if (finished === 'timeout') this.#logger.warn({ timeoutMs }, 'apply worker did not stop in time; its claimed events return after their lease');
+    await this.#listener?.close();
+  }
+
+  async #run(wakeup: Wakeup): Promise<void> {
+    const { batchSize, leaseMs, maxAttempts, pollIntervalMs } = this.settings;
+    while (!this.#stopping) {
+      await this.#listener?.ensure();
+      let claimed;
+      try {
+        claimed = await claimEvents(this.#deps.db, this.#deps.schema, { limit: batchSize, leaseMs, maxAttempts });
+        if (this.#failures > 0) this.#logger.info('apply worker reconnected to the database');
+        this.#failures = 0;
+      } catch (error) {
+        await this.#databaseTrouble(error, wakeup);
+        continue;
+      }
+      const live: string[] = [];
+      for (const c of claimed) {
+        if (c.status === 'dead') {
+          this.stats.dead++;
+          this.#deps.onOutcome?.('dead', 'unknown');
+          this.#logger.error({ svixId: c.id, attempts: c.attempts }, 'event dead: its last attempt never reported back');
+        } else live.push(c.id);
+      }
+      if (live.length > 0) {
+        const result = await applyBatch(this.#deps, live, () => this.#stopping);
+        this.stats.batches++;
+        addCounts(this.stats, result.counts);
+        if (result.unfinished.length > 0) await this.#handBack(result.unfinished);
+      }
+      // A short claim means nothing else is due: sleep until told otherwise.
+      if (claimed.length < batchSize) await wakeup.wait(pollIntervalMs);
+    }
+  }
+
+  async #handBack(ids: string[]): Promise<void> {
+    if (!this.#stopping) return; // database trouble: the lease brings them back
+    try {
+      await releaseEvents(this.#deps.db, this.#deps.schema, ids);
+    } catch (error) {
+      this.#logger.warn({ events: ids.length, err: { message: (error as Error)?.message } }, 'could not hand back claimed events; they return after their lease');
+    }
+  }
+
+  async #databaseTrouble(error: unknown, wakeup: Wakeup): Promise<void> {
+    this.#failures++;
+    if (this.#failures === 1) {
+      const message = isDatabaseUnavailable(error) ? 'apply worker cannot reach the database; retrying' : 'apply worker could not claim events; retrying';
+      this.#logger.error({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code } }, message);
+    }
+    await this.#listener?.reset();
+    await wakeup.wait(outageDelay(this.#failures));
+  }
+}
