@@ -100,6 +100,7 @@ export const PROJECTION_TABLES = [
   'organization_domains', 'waitlist_entries', 'emails', 'sms_messages', 'subscriptions', 'subscription_items', 'payment_attempts',
 ];
 
+/** Empties every projection table and the inbox: delete, not truncate, which is far slower for a few rows. */
 export async function truncateAll(db: Queryable, schema = 'clerk'): Promise<void> {
-  await db.query(`truncate ${[...PROJECTION_TABLES, 'webhook_events'].map((t) => `"${schema}".${t}`).join(', ')}`);
+  for (const table of [...PROJECTION_TABLES, 'webhook_events']) await db.query(`delete from "${schema}".${table}`);
 }
