@@ -74,6 +74,14 @@ export const optionsSchema = z
       })
       .strict()
       .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024 }),
+    /** Clerk secret key (`sk_…`) for backfill, reconcile and `ensureUser`; unset: those refuse to run. */
+    clerkSecretKey: z.string().min(1).optional(),
+    /** Another Backend API base URL (a proxy, a fake in tests). @default "https://api.clerk.com" */
+    clerkApiUrl: z.string().url().optional(),
+    /** Backend API requests per second that backfill may make; Clerk allows 100 per 10 s on development instances, 1000 on production. @default 10 */
+    clerkApiRequestsPerSecond: z.number().positive().default(10),
+    /** Enables the admin page and API (`/admin`); at least 16 characters. Unset: no admin. */
+    adminToken: z.string().min(16, 'use at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
   })
   .strict();
 
@@ -111,6 +119,10 @@ export const ENV_VARS = [
   'CLERK_SYNC_HEADERS_TIMEOUT_MS',
   'CLERK_SYNC_REQUEST_TIMEOUT_MS',
   'CLERK_SYNC_MAX_HEADER_BYTES',
+  'CLERK_SECRET_KEY',
+  'CLERK_API_URL',
+  'CLERK_SYNC_API_RATE',
+  'CLERK_SYNC_ADMIN_TOKEN',
   'PORT',
   'NODE_ENV',
 ] as const;
@@ -161,5 +173,10 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   const maxHeader = intFromEnv(env, 'CLERK_SYNC_MAX_HEADER_BYTES');
   if (maxHeader !== undefined) http.maxHeaderBytes = maxHeader;
   if (Object.keys(http).length > 0) options.http = http;
+  if (env.CLERK_SECRET_KEY) options.clerkSecretKey = env.CLERK_SECRET_KEY;
+  if (env.CLERK_API_URL) options.clerkApiUrl = env.CLERK_API_URL;
+  const apiRate = intFromEnv(env, 'CLERK_SYNC_API_RATE');
+  if (apiRate !== undefined) options.clerkApiRequestsPerSecond = apiRate;
+  if (env.CLERK_SYNC_ADMIN_TOKEN) options.adminToken = env.CLERK_SYNC_ADMIN_TOKEN;
   return options;
 }
