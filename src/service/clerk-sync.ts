@@ -18,6 +18,14 @@ import type { InboxItem } from '../inbox/enqueue.js';
 import { handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
 import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
+import { createAdminHandler } from '../admin/index.js';
+import { applyInTransaction } from '../apply/apply-batch.js';
+import { replayEvents } from '../apply/replay.js';
+import { NO_SIDE_EFFECTS } from '../apply/side-effects.js';
+import { DEFAULT_WORKER_SETTINGS } from '../apply/worker.js';
+import { createBackfillService, type BackfillService } from '../backfill/index.js';
+import { createMetrics, handleMetricsRequest, queueStats, type ClerkSyncMetrics } from '../metrics/index.js';
+import { replayOutbox } from '../outbox/replay.js';
 
 export interface Readiness {
   ok: boolean;
@@ -45,6 +53,17 @@ export interface ClerkSync {
   onDelivery(listener: (outcome: DeliveryOutcome, elapsedMs: number) => void): void;
   /** Run after each newly stored delivery is committed (inline apply). */
   setAfterCommit(fn: ((item: InboxItem) => Promise<void>) | undefined): void;
+  /** Prometheus metrics of this instance, in its own registry; `handleMetrics` serves them. */
+  readonly metrics: ClerkSyncMetrics;
+  readonly handleMetrics: (request: Request) => Promise<Response>;
+  /** The admin page and API (docs/admin.md); answers 404 unless `adminToken` is set. */
+  readonly handleAdmin: (request: Request) => Promise<Response>;
+  /** Backfill, reconcile and read-through from Clerk's Backend API; they need `clerkSecretKey` (docs/backfill.md). */
+  readonly backfill: BackfillService['backfill'];
+  readonly reconcile: BackfillService['reconcile'];
+  /** The user's row, fetched from the Backend API and applied at once when the webhook has not arrived yet. */
+  readonly ensureUser: BackfillService['ensureUser'];
+  readonly ensureOrganization: BackfillService['ensureOrganization'];
   close(): Promise<void>;
 }
 
@@ -137,11 +156,45 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     return handleWebhookRequest(d, request, clientIp);
   };
 
+  const metrics = createMetrics({ queueStats: async () => queueStats(await ready(), config.schema) });
+  listeners.push((outcome, ms) => metrics.observeDelivery(outcome, ms));
+  // Backfilled events fire no side effects whatever the rules, so read-through needs none.
+  const operator = createBackfillService({
+    db: ready,
+    schema: config.schema,
+    secretKey: config.clerkSecretKey,
+    apiUrl: config.clerkApiUrl,
+    requestsPerSecond: config.clerkApiRequestsPerSecond,
+    observer: metrics,
+    logger,
+    now,
+    apply: async (tx, ids) =>
+      applyInTransaction(tx, { db: await ready(), schema: config.schema, logger, context: { schema: config.schema, deleteMode: config.deleteMode }, effects: NO_SIDE_EFFECTS, retry: DEFAULT_WORKER_SETTINGS }, ids),
+  });
+  const admin = config.adminToken
+    ? createAdminHandler({
+        db: ready,
+        schema: config.schema,
+        token: config.adminToken,
+        logger,
+        now,
+        replayEvents: async (ids) => replayEvents(await ready(), config.schema, { ids, statuses: ['dead', 'failed'] }),
+        replayOutbox: async () => replayOutbox(await ready(), config.schema, { statuses: ['dead'] }),
+      })
+    : async () => new Response(errorBody('not_found', 'The admin is off: set CLERK_SYNC_ADMIN_TOKEN'), { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } });
+
   return {
     config,
     logger,
     handleWebhook,
     receive,
+    metrics,
+    handleMetrics: (request) => handleMetricsRequest(metrics, request),
+    handleAdmin: admin,
+    backfill: operator.backfill,
+    reconcile: operator.reconcile,
+    ensureUser: operator.ensureUser,
+    ensureOrganization: operator.ensureOrganization,
     db: ready,
     migrate: runMigrations,
     async readiness() {
