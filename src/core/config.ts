@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from './db.js';
+import type { Templates } from './sender.js';
 import { ClerkSyncError } from './errors.js';
 
 const secretList = z.union([z.string(), z.array(z.string())]);
@@ -82,6 +83,84 @@ export const optionsSchema = z
     clerkApiRequestsPerSecond: z.number().positive().default(10),
     /** Enables the admin page and API (`/admin`); at least 16 characters. Unset: no admin. */
     adminToken: z.string().min(16, 'use at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+    /** The apply worker: batches, retries, dead letters (docs/worker.md). */
+    worker: z
+      .object({
+        /** Events per claim and per apply transaction. @default 100 */
+        batchSize: z.number().int().positive().max(5000).default(100),
+        /** Claim-and-apply loops per process (Postgres; PGlite runs one). @default 1 */
+        concurrency: z.number().int().positive().max(64).default(1),
+        /** Look for due events this often when no notification arrives. @default 1000 */
+        pollIntervalMs: z.number().int().min(10).max(600_000).default(1000),
+        /** Attempts before an event is dead. @default 10 */
+        maxAttempts: z.number().int().positive().max(1000).default(10),
+        /** First retry delay; doubles per attempt, with jitter. @default 5000 */
+        retryBaseMs: z.number().int().positive().default(5000),
+        /** Longest retry delay. @default 3600000 */
+        retryMaxMs: z.number().int().positive().default(3_600_000),
+        /** How long a claimed event is reserved for its worker; after a crash it waits this long. @default 60000 */
+        leaseMs: z.number().int().min(100).default(60_000),
+        /** Graceful stop: how long to let the batch under way finish. @default 10000 */
+        shutdownTimeoutMs: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .default({ batchSize: 100, concurrency: 1, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 5000, retryMaxMs: 3_600_000, leaseMs: 60_000, shutdownTimeoutMs: 10_000 }),
+    /** The outbox dispatcher that sends side effects (docs/side-effects.md). */
+    outbox: z
+      .object({
+        /** Sends in flight at once. @default 4 */
+        concurrency: z.number().int().positive().max(256).default(4),
+        /** Look for due rows this often when no notification arrives. @default 1000 */
+        pollIntervalMs: z.number().int().min(10).max(600_000).default(1000),
+        /** Attempts before a side effect is dead (the defaults retry for about 2.5 h, inside Resend's 24 h idempotency window). @default 12 */
+        maxAttempts: z.number().int().positive().max(1000).default(12),
+        /** First retry delay; doubles per attempt, with jitter. @default 2000 */
+        retryBaseMs: z.number().int().positive().default(2000),
+        /** Longest retry delay, also the cap on a provider's Retry-After. @default 3600000 */
+        retryMaxMs: z.number().int().positive().default(3_600_000),
+        /** A send still running after this is aborted and retried. @default 10000 */
+        sendTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
+      })
+      .strict()
+      .default({ concurrency: 4, pollIntervalMs: 1000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 3_600_000, sendTimeoutMs: 10_000 }),
+    /** Email through Resend; on when both `apiKey` and `from` are set. */
+    resend: z
+      .object({
+        /** `re_…` */
+        apiKey: z.string().min(1).optional(),
+        /** `Acme <hello@acme.com>`, on a domain verified in Resend. */
+        from: z.string().min(1).optional(),
+        /** Another API base URL (a fake in tests, a proxy). @default "https://api.resend.com" */
+        baseUrl: z.string().url().optional(),
+        replyTo: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Slack incoming webhook for sign-up messages; unset: off. */
+    slackWebhookUrl: z.string().url().optional(),
+    /** Which built-in side effects are written (each also needs its sender configured). */
+    sideEffects: z
+      .object({
+        /** `user.created` → welcome email. @default true */
+        welcomeEmail: z.boolean().default(true),
+        /** Admin membership → admin welcome email. @default true */
+        adminWelcomeEmail: z.boolean().default(true),
+        /** `user.created` → Slack message. @default true */
+        slackSignup: z.boolean().default(true),
+        /** `email.created` with `delivered_by_clerk: false` → delivered through Resend. @default false */
+        emailRelay: z.boolean().default(false),
+      })
+      .strict()
+      .default({ welcomeEmail: true, adminWelcomeEmail: true, slackSignup: true, emailRelay: false }),
+    /** Your templates for the built-in messages (any left out keeps its default). */
+    templates: z
+      .object({
+        welcomeEmail: z.custom<Templates['welcomeEmail']>((v) => typeof v === 'function').optional(),
+        adminWelcomeEmail: z.custom<Templates['adminWelcomeEmail']>((v) => typeof v === 'function').optional(),
+        slackSignup: z.custom<Templates['slackSignup']>((v) => typeof v === 'function').optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -123,6 +202,15 @@ export const ENV_VARS = [
   'CLERK_API_URL',
   'CLERK_SYNC_API_RATE',
   'CLERK_SYNC_ADMIN_TOKEN',
+  'CLERK_SYNC_WORKER_CONCURRENCY',
+  'CLERK_SYNC_WORKER_BATCH_SIZE',
+  'CLERK_SYNC_MAX_ATTEMPTS',
+  'CLERK_SYNC_POLL_INTERVAL_MS',
+  'RESEND_API_KEY',
+  'CLERK_SYNC_EMAIL_FROM',
+  'RESEND_BASE_URL',
+  'SLACK_WEBHOOK_URL',
+  'CLERK_SYNC_EMAIL_RELAY',
   'PORT',
   'NODE_ENV',
 ] as const;
@@ -178,5 +266,29 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   const apiRate = intFromEnv(env, 'CLERK_SYNC_API_RATE');
   if (apiRate !== undefined) options.clerkApiRequestsPerSecond = apiRate;
   if (env.CLERK_SYNC_ADMIN_TOKEN) options.adminToken = env.CLERK_SYNC_ADMIN_TOKEN;
+  const worker: NonNullable<ClerkSyncOptions['worker']> = {};
+  const workerConcurrency = intFromEnv(env, 'CLERK_SYNC_WORKER_CONCURRENCY');
+  if (workerConcurrency !== undefined) worker.concurrency = workerConcurrency;
+  const batchSize = intFromEnv(env, 'CLERK_SYNC_WORKER_BATCH_SIZE');
+  if (batchSize !== undefined) worker.batchSize = batchSize;
+  const maxAttempts = intFromEnv(env, 'CLERK_SYNC_MAX_ATTEMPTS');
+  if (maxAttempts !== undefined) worker.maxAttempts = maxAttempts;
+  const pollInterval = intFromEnv(env, 'CLERK_SYNC_POLL_INTERVAL_MS');
+  if (pollInterval !== undefined) {
+    worker.pollIntervalMs = pollInterval;
+    options.outbox = { pollIntervalMs: pollInterval };
+  }
+  if (Object.keys(worker).length > 0) options.worker = worker;
+  const resend: NonNullable<ClerkSyncOptions['resend']> = {};
+  if (env.RESEND_API_KEY) resend.apiKey = env.RESEND_API_KEY;
+  if (env.CLERK_SYNC_EMAIL_FROM) resend.from = env.CLERK_SYNC_EMAIL_FROM;
+  if (env.RESEND_BASE_URL) resend.baseUrl = env.RESEND_BASE_URL;
+  if (Object.keys(resend).length > 0) options.resend = resend;
+  if (env.SLACK_WEBHOOK_URL) options.slackWebhookUrl = env.SLACK_WEBHOOK_URL;
+  const relay = env.CLERK_SYNC_EMAIL_RELAY?.trim().toLowerCase();
+  if (relay) {
+    if (!['true', '1', 'on', 'yes', 'false', '0', 'off', 'no'].includes(relay)) throw new ClerkSyncError('invalid_config', `CLERK_SYNC_EMAIL_RELAY must be true or false, got "${env.CLERK_SYNC_EMAIL_RELAY}"`);
+    options.sideEffects = { emailRelay: ['true', '1', 'on', 'yes'].includes(relay) };
+  }
   return options;
 }

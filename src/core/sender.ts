@@ -72,3 +72,75 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/**
+ * The built-in kinds, and the payload each carries: the contract between the rules that write
+ * them (apply/side-effects.ts) and the senders that deliver them (senders/).
+ */
+export const BUILTIN_KINDS = {
+  welcomeEmail: 'email.welcome',
+  adminWelcomeEmail: 'email.admin_welcome',
+  emailRelay: 'email.relay',
+  slackSignup: 'slack.signup',
+} as const;
+
+/** Payload of `email.welcome` rows. */
+export interface WelcomeEmailData {
+  to: string;
+  userId: string;
+  firstName: string | null;
+  lastName: string | null;
+  username: string | null;
+}
+
+/** Payload of `email.admin_welcome` rows. */
+export interface AdminWelcomeEmailData {
+  to: string;
+  userId: string;
+  membershipId: string;
+  organizationId: string;
+  organizationName: string | null;
+  role: string;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+/** Payload of `email.relay` rows: Clerk's own rendered email, delivered as is. */
+export interface RelayEmailData {
+  to: string;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  emailId: string;
+  slug: string | null;
+  userId: string | null;
+}
+
+/** Payload of `slack.signup` rows. */
+export interface SlackSignupData {
+  userId: string;
+  name: string | null;
+  email: string | null;
+}
+
+/** A rendered email (what a template returns). */
+export interface EmailContent {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** A Slack incoming-webhook message (what a template returns). */
+export interface SlackMessage {
+  text: string;
+  blocks?: unknown[];
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+/** Templates of the built-in messages; any you leave out keeps its default. */
+export interface Templates {
+  welcomeEmail: (data: WelcomeEmailData) => Awaitable<EmailContent>;
+  adminWelcomeEmail: (data: AdminWelcomeEmailData) => Awaitable<EmailContent>;
+  slackSignup: (data: SlackSignupData) => Awaitable<SlackMessage>;
+}

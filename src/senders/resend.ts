@@ -9,10 +9,10 @@
  * environment here (it maps RESEND_BASE_URL to the `resend.baseUrl` option).
  */
 import { Resend } from 'resend';
-import { parseRetryAfter, type OutboxMessage, type SendResult, type Sender } from '../core/sender.js';
-import { resolveTemplates, type AdminWelcomeEmailData, type EmailContent, type RelayEmailData, type Templates, type WelcomeEmailData } from './templates.js';
+import { BUILTIN_KINDS, parseRetryAfter, type AdminWelcomeEmailData, type OutboxMessage, type RelayEmailData, type SendResult, type Sender, type WelcomeEmailData } from '../core/sender.js';
+import { resolveTemplates, type EmailContent, type Templates } from './templates.js';
 
-export const EMAIL_KINDS = { welcome: 'email.welcome', adminWelcome: 'email.admin_welcome', relay: 'email.relay' } as const;
+export const EMAIL_KINDS = { welcome: BUILTIN_KINDS.welcomeEmail, adminWelcome: BUILTIN_KINDS.adminWelcomeEmail, relay: BUILTIN_KINDS.emailRelay } as const;
 
 export const RESEND_DEFAULT_BASE_URL = 'https://api.resend.com';
 

@@ -6,10 +6,10 @@
  * stay wrong; 429 (with Retry-After) and 5xx are worth retrying. Incoming webhooks take no
  * idempotency key, so a retry after a lost answer can post twice: see docs/side-effects.md.
  */
-import { parseRetryAfter, type OutboxMessage, type SendResult, type Sender } from '../core/sender.js';
-import { resolveTemplates, type SlackMessage, type SlackSignupData, type Templates } from './templates.js';
+import { BUILTIN_KINDS, parseRetryAfter, type OutboxMessage, type SendResult, type Sender, type SlackSignupData } from '../core/sender.js';
+import { resolveTemplates, type SlackMessage, type Templates } from './templates.js';
 
-export const SLACK_KINDS = { signup: 'slack.signup' } as const;
+export const SLACK_KINDS = { signup: BUILTIN_KINDS.slackSignup } as const;
 
 export interface SlackSenderOptions {
   /** `https://hooks.slack.com/services/…` */

@@ -4,64 +4,9 @@
  * template you fix also fixes the messages still waiting to be retried. Override any template
  * with the `templates` option; defaults are deliberately plain.
  */
+import type { Templates } from '../core/sender.js';
 
-export interface EmailContent {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-/** Payload of `email.welcome` rows. */
-export interface WelcomeEmailData {
-  to: string;
-  userId: string;
-  firstName: string | null;
-  lastName: string | null;
-  username: string | null;
-}
-
-/** Payload of `email.admin_welcome` rows. */
-export interface AdminWelcomeEmailData {
-  to: string;
-  userId: string;
-  membershipId: string;
-  organizationId: string;
-  organizationName: string | null;
-  role: string;
-  firstName: string | null;
-  lastName: string | null;
-}
-
-/** Payload of `email.relay` rows: Clerk's own rendered email, delivered as is. */
-export interface RelayEmailData {
-  to: string;
-  subject: string;
-  html: string | null;
-  text: string | null;
-  emailId: string;
-  slug: string | null;
-  userId: string | null;
-}
-
-/** Payload of `slack.signup` rows. */
-export interface SlackSignupData {
-  userId: string;
-  name: string | null;
-  email: string | null;
-}
-
-export interface SlackMessage {
-  text: string;
-  blocks?: unknown[];
-}
-
-type Awaitable<T> = T | Promise<T>;
-
-export interface Templates {
-  welcomeEmail: (data: WelcomeEmailData) => Awaitable<EmailContent>;
-  adminWelcomeEmail: (data: AdminWelcomeEmailData) => Awaitable<EmailContent>;
-  slackSignup: (data: SlackSignupData) => Awaitable<SlackMessage>;
-}
+export type { AdminWelcomeEmailData, EmailContent, RelayEmailData, SlackMessage, SlackSignupData, Templates, WelcomeEmailData } from '../core/sender.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
