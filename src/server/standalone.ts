@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../core/errors.js';
-import { createNodeWebhookListener } from '../adapters/node.js';
+import { createNodeWebhookListener, readNodeBody } from '../adapters/node.js';
 import type { ClerkSync } from '../service/clerk-sync.js';
 
 export const WEBHOOK_PATHS = ['/webhooks/clerk', '/api/webhooks/clerk'];
@@ -28,6 +28,38 @@ export interface StandaloneServerOptions {
 function json(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * A route for a web-standard handler (`/metrics`, `/admin`): every request whose path is `prefix`
+ * or below it becomes a `Request` (body read up to `maxBodyBytes`) and the `Response` is written back.
+ */
+export function webRoute(prefix: string, handler: (request: Request) => Promise<Response>, maxBodyBytes = 64 * 1024): Route {
+  return async (req, res, url) => {
+    if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false;
+    const method = req.method ?? 'GET';
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await readNodeBody(req, maxBodyBytes);
+    if (body === 'too_large') {
+      json(res, 413, errorBody('payload_too_large'));
+      return true;
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await handler(new Request(`http://${req.headers.host ?? 'localhost'}${url.pathname}${url.search}`, { method, headers, body: body as BodyInit | undefined }));
+    const out: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie') out[name] = value;
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) out['set-cookie'] = cookies;
+    const payload = Buffer.from(await response.arrayBuffer());
+    out['content-length'] = String(payload.length);
+    res.writeHead(response.status, out);
+    res.end(method === 'HEAD' ? undefined : payload);
+    return true;
+  };
 }
 
 export function createStandaloneServer(sync: ClerkSync, options: StandaloneServerOptions = {}): Server {
