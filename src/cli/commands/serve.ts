@@ -3,13 +3,14 @@ import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { ClerkSyncError } from '../../core/errors.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
-import { createStandaloneServer } from '../../server/standalone.js';
+import { createStandaloneServer, webRoute } from '../../server/standalone.js';
 import { baseOptions, devSecretPath, isProduction, loadOrCreateDevSecret, SECRET_HELP, type Env } from '../env.js';
 
 export const help = `Usage: clerk-sync serve [--port N] [--host H] [--production]
 
 Runs the webhook receiver: POST /webhooks/clerk (and /api/webhooks/clerk), GET /healthz,
-GET /readyz. Applies migrations at start under an advisory lock.
+GET /readyz, GET /metrics (Prometheus), and /admin when CLERK_SYNC_ADMIN_TOKEN is set.
+Applies migrations at start under an advisory lock.
 
 Without DATABASE_URL it uses the embedded database in CLERK_SYNC_DATA_DIR (./.clerk-sync).
 Without CLERK_WEBHOOK_SIGNING_SECRET it runs in dev mode: a local secret is generated and kept
@@ -44,7 +45,10 @@ export async function start(args: string[], env: Env, print: (line: string) => v
   }
   const sync = createClerkSync(options);
   await sync.migrate();
-  const server = createStandaloneServer(sync);
+  sync.metrics.collectProcessMetrics();
+  const routes = [webRoute('/metrics', sync.handleMetrics)];
+  if (sync.config.adminToken) routes.push(webRoute('/admin', sync.handleAdmin));
+  const server = createStandaloneServer(sync, { routes });
   const host = values.host ?? env.HOST ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -57,6 +61,7 @@ export async function start(args: string[], env: Env, print: (line: string) => v
   // One write, so whoever watches for "listening" also has the send command.
   print(
     `clerk-sync listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/webhooks/clerk (database: ${database})` +
+      (sync.config.adminToken ? `\nAdmin: http://127.0.0.1:${port}/admin` : '') +
       (devMode ? `\nSend it a signed test event:  npx clerk-sync send user.created --url http://127.0.0.1:${port}/webhooks/clerk` : ''),
   );
   return {
