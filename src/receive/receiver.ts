@@ -13,6 +13,7 @@ import type { Queryable } from '../core/db.js';
 import { verifyWebhook, type HeaderLookup, type SigningKey } from '../verify/index.js';
 import { readBodyWithLimit } from './body.js';
 import { parseEvent } from './event.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import type { Client, DeliveryLimits } from './rate-limit.js';
 
 export interface Delivery {
@@ -124,6 +125,7 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
   if (!verified.ok) return refuse(verified.reason, verified.message);
   outcome.id = verified.id;
 
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) return refuse('invalid_json', `The body nests deeper than ${MAX_JSON_DEPTH} levels`);
   const parsed = parseEvent(verified.id, body);
   if (!parsed.ok) return refuse(parsed.code, parsed.message);
   outcome.type = parsed.item.type;
