@@ -6,6 +6,7 @@
 export { createBackfillService, type BackfillObserver, type BackfillService, type BackfillServiceOptions, type RunOptions, type RunReconcileOptions } from './service.js';
 export { runBackfill, type BackfillOptions, type BackfillProgress, type BackfillResult, type StopReason } from './run.js';
 export { runReconcile, ReconcileRefusedError, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
+export { applyPendingBackfill, type ApplyCounts, type ApplyPendingOptions } from './apply-pending.js';
 export { ensureEntity, type EnsureDeps, type EnsuredRow } from './ensure.js';
 export { createClerkApi, ClerkApiError, type ClerkApi, type ClerkApiOptions, type Page } from './clerk-api.js';
 export { RequestBudget, BudgetExhaustedError, AbortedError } from './budget.js';

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../core/db.js';
 import { ClerkSyncError } from '../core/errors.js';
+import { applyPendingBackfill, type ApplyCounts } from './apply-pending.js';
 import { createClerkApi, type ClerkApi, type ClerkApiOptions } from './clerk-api.js';
 import { ensureEntity, type EnsuredRow } from './ensure.js';
 import { runReconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
@@ -26,6 +27,8 @@ export interface BackfillServiceOptions {
   /** @default 10 */
   requestsPerSecond?: number;
   apply: (tx: Queryable, ids: readonly string[]) => Promise<unknown>;
+  /** Applies stored events by id in their own transactions (the worker's batch apply). */
+  applyBatch: (ids: readonly string[]) => Promise<ApplyCounts>;
   observer?: BackfillObserver;
   logger: Logger;
   now?: () => number;
@@ -42,6 +45,8 @@ export interface BackfillService {
   /** The user's row, fetched from the Backend API and applied now when it is missing. */
   ensureUser(userId: string): Promise<EnsuredRow | null>;
   ensureOrganization(organizationId: string): Promise<EnsuredRow | null>;
+  /** Applies backfilled events still pending (a worker does it too; this is for runs without one). */
+  applyBackfilled(options?: { since?: Date; onProgress?: (done: number, total: number) => void }): Promise<ApplyCounts>;
 }
 
 export function createBackfillService(options: BackfillServiceOptions): BackfillService {
@@ -88,6 +93,9 @@ export function createBackfillService(options: BackfillServiceOptions): Backfill
     async reconcile(run = {}) {
       const { maxRequests, requestsPerSecond, signal, ...rest } = run;
       return runReconcile({ ...observe(rest), signal, db: await options.db(), schema: options.schema, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+    },
+    async applyBackfilled(run = {}) {
+      return applyPendingBackfill({ db: await options.db(), schema: options.schema, applyBatch: options.applyBatch, ...run });
     },
     ensureUser: (id) => ensure('user', id),
     ensureOrganization: (id) => ensure('organization', id),

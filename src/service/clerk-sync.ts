@@ -19,7 +19,7 @@ import { handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutc
 import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
 import { createAdminHandler } from '../admin/index.js';
-import { applyInTransaction } from '../apply/apply-batch.js';
+import { applyBatch, applyInTransaction, type ApplyDeps } from '../apply/apply-batch.js';
 import { replayEvents } from '../apply/replay.js';
 import { NO_SIDE_EFFECTS } from '../apply/side-effects.js';
 import { DEFAULT_WORKER_SETTINGS } from '../apply/worker.js';
@@ -64,6 +64,8 @@ export interface ClerkSync {
   /** The user's row, fetched from the Backend API and applied at once when the webhook has not arrived yet. */
   readonly ensureUser: BackfillService['ensureUser'];
   readonly ensureOrganization: BackfillService['ensureOrganization'];
+  /** Applies backfilled events still pending (for backfills run without a worker). */
+  readonly applyBackfilled: BackfillService['applyBackfilled'];
   close(): Promise<void>;
 }
 
@@ -158,7 +160,15 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
 
   const metrics = createMetrics({ queueStats: async () => queueStats(await ready(), config.schema) });
   listeners.push((outcome, ms) => metrics.observeDelivery(outcome, ms));
-  // Backfilled events fire no side effects whatever the rules, so read-through needs none.
+  // Backfilled events fire no side effects whatever the rules, so these apply paths need none.
+  const backfillApply = async (): Promise<ApplyDeps> => ({
+    db: await ready(),
+    schema: config.schema,
+    logger,
+    context: { schema: config.schema, deleteMode: config.deleteMode },
+    effects: NO_SIDE_EFFECTS,
+    retry: DEFAULT_WORKER_SETTINGS,
+  });
   const operator = createBackfillService({
     db: ready,
     schema: config.schema,
@@ -168,8 +178,8 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     observer: metrics,
     logger,
     now,
-    apply: async (tx, ids) =>
-      applyInTransaction(tx, { db: await ready(), schema: config.schema, logger, context: { schema: config.schema, deleteMode: config.deleteMode }, effects: NO_SIDE_EFFECTS, retry: DEFAULT_WORKER_SETTINGS }, ids),
+    apply: async (tx, ids) => applyInTransaction(tx, await backfillApply(), ids),
+    applyBatch: async (ids) => (await applyBatch(await backfillApply(), ids)).counts,
   });
   const admin = config.adminToken
     ? createAdminHandler({
@@ -195,6 +205,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     reconcile: operator.reconcile,
     ensureUser: operator.ensureUser,
     ensureOrganization: operator.ensureOrganization,
+    applyBackfilled: operator.applyBackfilled,
     db: ready,
     migrate: runMigrations,
     async readiness() {
