@@ -30,8 +30,8 @@ export interface ApplyDeps {
   context: ApplyContext;
   effects: SideEffectRules;
   retry: RetrySettings;
-  /** Observes each event's outcome (metrics). */
-  onOutcome?: (outcome: EventOutcome, type: string) => void;
+  /** Observes each event's outcome (metrics); elapsedMs is its share of its transaction. */
+  onOutcome?: (outcome: EventOutcome, type: string, elapsedMs: number) => void;
 }
 
 /** skipped: another worker had it, or it was no longer pending. */
@@ -68,14 +68,16 @@ export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: re
 
 export async function applyBatch(deps: ApplyDeps, ids: readonly string[], shouldStop: () => boolean = () => false): Promise<BatchResult> {
   const counts = emptyCounts();
-  const record = (outcome: EventOutcome, type: string) => {
+  const record = (outcome: EventOutcome, type: string, elapsedMs: number) => {
     counts[outcome]++;
-    deps.onOutcome?.(outcome, type);
+    deps.onOutcome?.(outcome, type, elapsedMs);
   };
   let batchError: unknown;
+  let started = performance.now();
   try {
     const outcomes = await deps.db.transaction((tx) => applyInTransaction(tx, deps, ids));
-    for (const o of outcomes) record(o.status, o.event.type);
+    const share = (performance.now() - started) / Math.max(1, outcomes.length);
+    for (const o of outcomes) record(o.status, o.event.type, share);
     counts.skipped += ids.length - outcomes.length;
     return { counts, unfinished: [] };
   } catch (error) {
@@ -89,11 +91,12 @@ export async function applyBatch(deps: ApplyDeps, ids: readonly string[], should
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     if (shouldStop()) return { counts, unfinished: ids.slice(i) };
+    started = performance.now();
     try {
       // A batch of one already ran: its error is the event's own.
       if (ids.length === 1) throw batchError;
       const outcomes = await deps.db.transaction((tx) => applyInTransaction(tx, deps, [id]));
-      if (outcomes[0]) record(outcomes[0].status, outcomes[0].event.type);
+      if (outcomes[0]) record(outcomes[0].status, outcomes[0].event.type, performance.now() - started);
       else counts.skipped++;
     } catch (error) {
       if (await databaseIsDown(deps, error)) {
@@ -101,7 +104,7 @@ export async function applyBatch(deps: ApplyDeps, ids: readonly string[], should
         return { counts, unfinished: ids.slice(i) };
       }
       const outcome = await recordFailure(deps, id, error);
-      record(outcome.status, outcome.type);
+      record(outcome.status, outcome.type, performance.now() - started);
     }
   }
   return { counts, unfinished: [] };

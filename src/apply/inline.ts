@@ -9,14 +9,15 @@
 import { applyInTransaction, recordFailure, type ApplyDeps, type EventOutcome } from './apply-batch.js';
 
 export async function applyInline(deps: ApplyDeps, id: string): Promise<EventOutcome> {
+  const started = performance.now();
   try {
     const [outcome] = await deps.db.transaction((tx) => applyInTransaction(tx, deps, [id]));
     if (!outcome) return 'skipped';
-    deps.onOutcome?.(outcome.status, outcome.event.type);
+    deps.onOutcome?.(outcome.status, outcome.event.type, performance.now() - started);
     return outcome.status;
   } catch (error) {
     const failed = await recordFailure(deps, id, error, { countAttempt: true });
-    deps.onOutcome?.(failed.status, failed.type);
+    deps.onOutcome?.(failed.status, failed.type, performance.now() - started);
     throw error;
   }
 }

@@ -112,3 +112,13 @@ async function isDeleted(tx: Queryable, schema: string, table: 'users' | 'organi
   const result = await tx.query<{ deleted: boolean }>(`select deleted_at is not null as deleted from ${quoteIdentifier(schema)}.${table} where id = $1`, [id]);
   return result.rows[0]?.deleted === true;
 }
+
+/** The rules to apply: those wanted whose kind has a sender here (built in or registered). */
+export function effectiveRules(wanted: SideEffectRules, canSend: (kind: string) => boolean): SideEffectRules {
+  return {
+    welcomeEmail: wanted.welcomeEmail && canSend(BUILTIN_KINDS.welcomeEmail),
+    adminWelcomeEmail: wanted.adminWelcomeEmail && canSend(BUILTIN_KINDS.adminWelcomeEmail),
+    slackSignup: wanted.slackSignup && canSend(BUILTIN_KINDS.slackSignup),
+    emailRelay: wanted.emailRelay && canSend(BUILTIN_KINDS.emailRelay),
+  };
+}

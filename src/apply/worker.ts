@@ -66,7 +66,7 @@ export class Worker {
       context: options.context,
       effects: options.effects,
       retry: { maxAttempts: settings.maxAttempts, retryBaseMs: settings.retryBaseMs, retryMaxMs: settings.retryMaxMs },
-      onOutcome: (outcome: EventOutcome, type: string) => onOutcome?.(outcome, type),
+      onOutcome: (outcome: EventOutcome, type: string, elapsedMs: number) => onOutcome?.(outcome, type, elapsedMs),
     };
     this.#wakeups = Array.from({ length: settings.concurrency }, () => new Wakeup());
     this.#listener =
@@ -125,7 +125,7 @@ export class Worker {
       for (const c of claimed) {
         if (c.status === 'dead') {
           this.stats.dead++;
-          this.#deps.onOutcome?.('dead', 'unknown');
+          this.#deps.onOutcome?.('dead', 'unknown', 0);
           this.#logger.error({ svixId: c.id, attempts: c.attempts }, 'event dead: its last attempt never reported back');
         } else live.push(c.id);
       }

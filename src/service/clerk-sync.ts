@@ -25,7 +25,12 @@ import { NO_SIDE_EFFECTS } from '../apply/side-effects.js';
 import { DEFAULT_WORKER_SETTINGS } from '../apply/worker.js';
 import { createBackfillService, type BackfillService } from '../backfill/index.js';
 import { createMetrics, handleMetricsRequest, queueStats, type ClerkSyncMetrics } from '../metrics/index.js';
-import { replayOutbox } from '../outbox/replay.js';
+import { replayOutbox, type OutboxReplaySelector } from '../outbox/replay.js';
+import { OutboxRegistry } from '../outbox/registry.js';
+import { Runner, type DrainSummary, type RunningWorker } from '../apply/runner.js';
+import type { ReplaySelector } from '../apply/replay.js';
+import { Hooks } from '../projections/index.js';
+import { configuredSenders } from '../senders/index.js';
 
 export interface Readiness {
   ok: boolean;
@@ -66,6 +71,18 @@ export interface ClerkSync {
   readonly ensureOrganization: BackfillService['ensureOrganization'];
   /** Applies backfilled events still pending (for backfills run without a worker). */
   readonly applyBackfilled: BackfillService['applyBackfilled'];
+  /** Your code inside the apply transaction: `sync.hooks.on('user.created', async (event, tx) => …)` (docs/worker.md). */
+  readonly hooks: Hooks;
+  /** Side effects by kind: `sync.outbox.register('crm.sync', async (row) => …)` (docs/side-effects.md). */
+  readonly outbox: OutboxRegistry;
+  /** Starts the background worker in this process: apply loops and the outbox dispatcher (docs/worker.md). */
+  startWorker(options?: { apply?: boolean; dispatch?: boolean }): Promise<RunningWorker>;
+  /** Applies every event due now and sends every side effect due now, then resolves. */
+  drain(options?: { dispatch?: boolean }): Promise<DrainSummary>;
+  /** Queues stored events to be applied again (by ids, type, time range, statuses); returns how many. */
+  replay(selector: ReplaySelector): Promise<number>;
+  /** Queues side effects to be sent again (dead ones by default); returns how many. */
+  replayOutbox(selector?: OutboxReplaySelector): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -181,6 +198,28 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     apply: async (tx, ids) => applyInTransaction(tx, await backfillApply(), ids),
     applyBatch: async (ids) => (await applyBatch(await backfillApply(), ids)).counts,
   });
+  const hooks = new Hooks();
+  const outbox = new OutboxRegistry();
+  const builtIn = configuredSenders(config);
+  for (const sender of builtIn.senders) outbox.register(sender.kind, sender);
+  const runner = new Runner({
+    db: ready,
+    schema: config.schema,
+    logger,
+    deleteMode: config.deleteMode,
+    hooks,
+    registry: outbox,
+    sideEffects: config.sideEffects,
+    worker: config.worker,
+    outbox: config.outbox,
+    notes: builtIn.notes,
+    onApply: (type, outcome, ms) => metrics.observeApply(type, outcome, ms),
+  });
+  // Inline mode (serverless): apply in the request, right after the inbox commit. A failure is
+  // logged by the receiver and the answer stays 2xx: the event is stored and waits for a worker
+  // or `clerk-sync drain`.
+  if (config.mode === 'inline') afterCommit = (item) => runner.inline(item.id);
+
   const admin = config.adminToken
     ? createAdminHandler({
         db: ready,
@@ -206,6 +245,12 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     ensureUser: operator.ensureUser,
     ensureOrganization: operator.ensureOrganization,
     applyBackfilled: operator.applyBackfilled,
+    hooks,
+    outbox,
+    startWorker: (options) => runner.start(options),
+    drain: (options) => runner.drain(options),
+    replay: async (selector) => replayEvents(await ready(), config.schema, selector),
+    replayOutbox: async (selector = { statuses: ['dead'] }) => replayOutbox(await ready(), config.schema, selector),
     db: ready,
     migrate: runMigrations,
     async readiness() {
@@ -230,6 +275,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
       afterCommit = fn;
     },
     async close() {
+      await runner.stopAll();
       await limits.close();
       if (opened && !config.db) await (await opened).close();
     },
