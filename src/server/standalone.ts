@@ -38,6 +38,11 @@ export function webRoute(prefix: string, handler: (request: Request) => Promise<
   return async (req, res, url) => {
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false;
     const method = req.method ?? 'GET';
+    // The fetch API refuses these methods: building the Request would throw.
+    if (method === 'CONNECT' || method === 'TRACE' || method === 'TRACK') {
+      json(res, 405, errorBody('method_not_allowed'));
+      return true;
+    }
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readNodeBody(req, maxBodyBytes);
     if (body === 'too_large') {
       json(res, 413, errorBody('payload_too_large'));
@@ -47,7 +52,9 @@ export function webRoute(prefix: string, handler: (request: Request) => Promise<
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await handler(new Request(`http://${req.headers.host ?? 'localhost'}${url.pathname}${url.search}`, { method, headers, body: body as BodyInit | undefined }));
+    // The Host header is the client's to write: anything but a plain host[:port] could not be parsed or would move the path.
+    const host = req.headers.host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(req.headers.host) ? req.headers.host : 'localhost';
+    const response = await handler(new Request(`http://${host}${url.pathname}${url.search}`, { method, headers, body: body as BodyInit | undefined }));
     const out: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
       if (name !== 'set-cookie') out[name] = value;

@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
-import { createStandaloneServer } from '../../src/server/standalone.js';
+import { createStandaloneServer, webRoute } from '../../src/server/standalone.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { listen } from '../support/http.js';
 import { eventBody, send, signed, SECRET } from './support.js';
@@ -31,7 +31,7 @@ beforeAll(async () => {
     rateLimit: { failed: 0 },
     http: { headersTimeoutMs: HEADERS_TIMEOUT, requestTimeoutMs: REQUEST_TIMEOUT, maxHeaderBytes: 4096 },
   });
-  const server = createStandaloneServer(sync);
+  const server = createStandaloneServer(sync, { routes: [webRoute('/metrics', sync.handleMetrics)] });
   base = await listen(server);
   port = Number(new URL(base).port);
   close = () =>
@@ -170,6 +170,9 @@ describe('malformed requests never take the process down', () => {
     ['garbage instead of HTTP', '\x00\x01\x02 hello\r\n\r\n'],
     ['a bad chunk size', 'POST /webhooks/clerk HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n'],
     ['conflicting lengths', 'POST /webhooks/clerk HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello'],
+    ['TRACE on a web-standard route', 'TRACE /metrics HTTP/1.1\r\nhost: x\r\n\r\n'],
+    ['an unparsable Host on a web-standard route', 'GET /metrics HTTP/1.1\r\nhost: [\r\n\r\n'],
+    ['a Host that carries a path', 'GET /metrics HTTP/1.1\r\nhost: a/admin?\r\n\r\n'],
   ])('%s', async (_name, text) => {
     const answer = await raw(text);
     expect(answer).not.toMatch(/^HTTP\/1\.1 5\d\d/);
