@@ -20,7 +20,7 @@ import { runBackfill, type BackfillOptions, type BackfillResult } from './run.js
 import { syntheticEvent } from './synthetic.js';
 
 export interface ReconcileOptions extends Omit<BackfillOptions, 'cursor' | 'onEntities' | 'onOrganizationGone'> {
-  /** Report what would be tombstoned without storing anything for it. */
+  /** List and report what would be tombstoned; store nothing at all. */
   dryRun?: boolean;
   /** Tombstone even when more than `maxDeleteRatio` of a table is missing from Clerk. */
   force?: boolean;
@@ -72,6 +72,7 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
   const goneOrganizations = new Set<string>();
   const backfill = await runBackfill({
     ...options,
+    store: !options.dryRun,
     cursor: memoryCursorStore(),
     onEntities(resource, entities) {
       let set = seen.get(resource);

@@ -39,6 +39,8 @@ export interface BackfillOptions {
   /** Checked between pages; give the same signal to createClerkApi to stop between requests. */
   signal?: AbortSignal;
   onProgress?: (progress: BackfillProgress) => void;
+  /** false: list only, store nothing (reconcile's dry run). @default true */
+  store?: boolean;
   /** Sees every entity listed (reconcile collects ids with it). */
   onEntities?: (resource: ResourceName, entities: readonly Json[], parentId?: string) => void;
   /** Entities listed and newly stored, as each batch commits (metrics). */
@@ -95,7 +97,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     options.onEntities?.(resource, entities, parentId);
     const at = now();
     const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[resource].eventType, e, at)));
-    const inserted = await enqueueEvents(db, schema, items);
+    const inserted = options.store === false ? new Set() : await enqueueEvents(db, schema, items);
     count(resource, entities.length, inserted.size);
   };
 
@@ -168,7 +170,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     const at = now();
     const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[resource].eventType, e, at)));
     for (let i = 0; i < items.length; i += 1000) {
-      const inserted = await enqueueEvents(db, schema, items.slice(i, i + 1000));
+      const inserted = options.store === false ? new Set() : await enqueueEvents(db, schema, items.slice(i, i + 1000));
       count(resource, Math.min(1000, items.length - i), inserted.size);
     }
   }

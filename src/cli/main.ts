@@ -3,10 +3,14 @@ import { ClerkSyncError } from '../core/errors.js';
 import * as migrate from './commands/migrate.js';
 import * as send from './commands/send.js';
 import * as serve from './commands/serve.js';
+import * as status from './commands/status.js';
+import * as doctor from './commands/doctor.js';
+import * as backfill from './commands/backfill.js';
+import * as reconcile from './commands/reconcile.js';
 
 type Command = { help: string; run(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> };
 
-export const commands: Record<string, Command> = { serve, migrate, send };
+export const commands: Record<string, Command> = { serve, migrate, send, status, doctor, backfill, reconcile };
 
 const usage = `Usage: clerk-sync <command> [options]
 
