@@ -8,9 +8,9 @@ import { createProgress, type Progress } from '../progress.js';
 
 export const help = `Usage: clerk-sync backfill [--only LIST] [--rate N] [--max-requests N] [--restart] [--no-apply]
 
-Copies users, organizations (with their memberships and invitations), invitations, roles and permissions from Clerk's Backend API into the database.
+Copies users, organizations, memberships, invitations, roles, permissions from Clerk's API.
 
-It goes through the same rules as webhooks: it never overwrites newer webhook data, never brings
+Each organization comes with its memberships and invitations. It goes through the same rules as webhooks: it never overwrites newer webhook data, never brings
 back a deleted entity, and fires no side effects (no welcome emails). Each entity becomes an inbox
 event with source "backfill", visible in the admin page. Pages of up to 500; 429 answers are
 retried after Retry-After. Resumable: after a crash, ^C or --max-requests, run the same command

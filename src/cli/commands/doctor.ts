@@ -15,7 +15,11 @@ import { baseOptions, devSecretPath, SECRET_HELP, type Env } from '../env.js';
 
 export const help = `Usage: clerk-sync doctor [--url URL] [--timeout MS]
 
-Checks the set-up and prints what to fix: the webhook secret's format, that the database answers, its migrations, the clock against the database's, Clerk's API key, and (with --url) that your endpoint accepts a signed test event and refuses a badly signed one.
+Checks secret, database, migrations, clock, Clerk API key and endpoint, and says what to fix.
+
+Checks the webhook secret's format, that the database answers, its migrations, this machine's
+clock against the database's, Clerk's API key (when CLERK_SECRET_KEY is set), and with --url
+that your endpoint accepts a signed test event and refuses a badly signed one.
 
   --url URL      the webhook endpoint to test, e.g. https://example.com/api/webhooks/clerk.
                  It receives one event of type clerk_sync.doctor, which is stored and ignored.

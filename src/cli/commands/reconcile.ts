@@ -7,9 +7,10 @@ import { applyStored, describeCounts, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interru
 
 export const help = `Usage: clerk-sync reconcile [--dry-run] [--only LIST] [--rate N] [--force] [--no-apply]
 
-Lists everything in Clerk (like backfill, from the start) and also finds rows whose entity Clerk no longer has, then tombstones them.
+A full backfill pass that also tombstones rows Clerk no longer has, and reports the changes.
 
-Tombstones go through synthetic *.deleted events (source "backfill"), so the same rules hold:
+It lists everything in Clerk (like backfill, from the start), then finds the rows whose entity
+Clerk no longer has. Tombstones go through synthetic *.deleted events (source "backfill"), so the same rules hold:
 nothing fires, and a row is only tombstoned after Clerk confirms it is gone (404 on its own
 endpoint, or absence from a fresh listing of its organization for a membership). Rows written
 after the pass started are left alone. Invitations are not tombstoned: Clerk revokes them, it

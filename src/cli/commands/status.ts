@@ -10,7 +10,10 @@ import { formatDuration } from '../progress.js';
 
 export const help = `Usage: clerk-sync status [--json] [--max-age SECONDS]
 
-Shows the inbox (events by status, the oldest pending event's age, dead letters) and the outbox (side effects waiting, failed, dead).
+Shows inbox events by status, the oldest pending age, dead letters and the outbox backlog.
+
+The inbox: events by status, the oldest pending event's age, dead letters. The outbox: side
+effects waiting, retrying, dead, sent.
 
   --json             print the numbers as JSON
   --max-age SECONDS  how old the oldest pending event may be before status reports a problem
