@@ -7,10 +7,13 @@ import * as status from './commands/status.js';
 import * as doctor from './commands/doctor.js';
 import * as backfill from './commands/backfill.js';
 import * as reconcile from './commands/reconcile.js';
+import * as worker from './commands/worker.js';
+import * as drain from './commands/drain.js';
+import * as replay from './commands/replay.js';
 
 type Command = { help: string; run(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> };
 
-export const commands: Record<string, Command> = { serve, migrate, send, status, doctor, backfill, reconcile };
+export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile };
 
 const usage = `Usage: clerk-sync <command> [options]
 

@@ -1,16 +1,18 @@
 /** `clerk-sync serve`: the standalone receiver (and, when present, worker and admin). */
 import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
+import type { RunningWorker } from '../../apply/runner.js';
 import { ClerkSyncError } from '../../core/errors.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { createStandaloneServer, webRoute } from '../../server/standalone.js';
 import { baseOptions, devSecretPath, isProduction, loadOrCreateDevSecret, SECRET_HELP, type Env } from '../env.js';
 
-export const help = `Usage: clerk-sync serve [--port N] [--host H] [--production]
+export const help = `Usage: clerk-sync serve [--port N] [--host H] [--production] [--no-worker]
 
 Runs the webhook receiver: POST /webhooks/clerk (and /api/webhooks/clerk), GET /healthz,
 GET /readyz, GET /metrics (Prometheus), and /admin when CLERK_SYNC_ADMIN_TOKEN is set.
-Applies migrations at start under an advisory lock.
+Applies migrations at start under an advisory lock. Also runs the worker that applies stored
+events and sends side effects (see \`clerk-sync worker --help\`), unless --no-worker.
 
 Without DATABASE_URL it uses the embedded database in CLERK_SYNC_DATA_DIR (./.clerk-sync).
 Without CLERK_WEBHOOK_SIGNING_SECRET it runs in dev mode: a local secret is generated and kept
@@ -19,6 +21,7 @@ in the data folder. In production (NODE_ENV=production or --production) a secret
   --port N       listen port (default $PORT or 3000)
   --host H       listen address (default $HOST or 0.0.0.0)
   --production   refuse to start without a configured secret
+  --no-worker    receive and store only; \`clerk-sync worker\` processes (or inline mode) apply
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start.`;
 
@@ -26,11 +29,12 @@ export interface Running {
   sync: ClerkSync;
   server: Server;
   port: number;
+  worker: RunningWorker | undefined;
   stop(): Promise<void>;
 }
 
 export async function start(args: string[], env: Env, print: (line: string) => void = console.log): Promise<Running> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, production: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, production: { type: 'boolean' }, 'no-worker': { type: 'boolean' } } });
   const options = baseOptions(env);
   const portText = values.port ?? env.PORT ?? '3000';
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new ClerkSyncError('invalid_config', `Invalid port "${portText}"`);
@@ -54,6 +58,7 @@ export async function start(args: string[], env: Env, print: (line: string) => v
     server.once('error', reject);
     server.listen(Number(portText), host, () => resolve());
   });
+  const worker = values['no-worker'] ? undefined : await sync.startWorker();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
   const database = options.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${options.dataDir}`;
@@ -68,6 +73,7 @@ export async function start(args: string[], env: Env, print: (line: string) => v
     sync,
     server,
     port,
+    worker,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -85,8 +91,9 @@ export async function run(args: string[], env: Env): Promise<number> {
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
   });
-  // Bounded shutdown: stop accepting, finish in-flight requests, close the database.
-  const timer = setTimeout(() => process.exit(0), 10_000);
+  // Bounded shutdown: stop accepting, finish in-flight requests and the batch under way (the
+  // worker's own bound), close the database.
+  const timer = setTimeout(() => process.exit(0), running.sync.config.worker.shutdownTimeoutMs + 5000);
   timer.unref();
   await running.stop();
   return 0;
