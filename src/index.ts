@@ -15,3 +15,18 @@ export {
   type StoredEvent, type ApplyStatus, type ApplyContext, type Hook, type HookContext,
 } from './projections/index.js';
 export { can, accessFor, forOrganization, type AccessOptions, type OrganizationAccess, type OrganizationScope } from './access/index.js';
+export {
+  Worker, Runner, drainEvents, replayEvents, applyBatch, applyInline, claimEvents, enqueueSideEffects, NO_SIDE_EFFECTS, DEFAULT_WORKER_SETTINGS,
+  type WorkerOptions, type WorkerSettings, type RunningWorker, type DrainSummary, type DrainResult, type ReplaySelector, type ReplayableStatus,
+  type ApplyDeps, type EventOutcome, type OutcomeCounts, type RetrySettings, type SideEffectRules,
+} from './apply/index.js';
+export { enqueueOutbox, OUTBOX_CHANNEL, type OutboxItem } from './outbox/enqueue.js';
+export { OutboxRegistry, type OutboxHandler } from './outbox/registry.js';
+export { Dispatcher, idempotencyKeyFor, DEFAULT_DISPATCHER_SETTINGS, type DispatcherOptions, type DispatcherSettings, type DispatchCounts, type DispatchOutcome } from './outbox/dispatcher.js';
+export { replayOutbox, type OutboxReplaySelector } from './outbox/replay.js';
+export {
+  PermanentSendError, RetryLaterError, BUILTIN_KINDS, parseRetryAfter,
+  type Sender, type SendResult, type SendOptions, type OutboxMessage, type Templates, type EmailContent, type SlackMessage,
+  type WelcomeEmailData, type AdminWelcomeEmailData, type RelayEmailData, type SlackSignupData,
+} from './core/sender.js';
+export { createResendSenders, createSlackSender, defaultTemplates, configuredSenders, type ResendSenderOptions, type SlackSenderOptions } from './senders/index.js';
