@@ -23,8 +23,10 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** Force terminal or plain rendering. @default stream.isTTY */
   tty?: boolean;
-  /** Plain mode: one line per this many ms at most. @default 5000 */
+  /** Plain mode: one line per this many ms at most, the first after as long (short work prints only its final line). @default 5000 */
   logEveryMs?: number;
+  /** Where a resumed run starts counting: the rate and ETA measure only what this run does. @default 0 */
+  start?: number;
   now?: () => number;
 }
 
@@ -62,19 +64,18 @@ export function createProgress(options: ProgressOptions): Progress {
   const logEvery = options.logEveryMs ?? 5000;
   const started = now();
   let total = options.total;
-  let count = 0;
-  // The rate is measured from the first count this run saw, so a resumed run's ETA is honest.
-  let base: number | undefined;
-  let lastDraw = -Infinity;
+  let count = options.start ?? 0;
+  const base = count;
+  let lastDraw = tty ? -Infinity : started;
   let finished = false;
 
-  const describe = (): string => {
+  const describe = (final = false): string => {
     const elapsed = (now() - started) / 1000;
-    const rate = elapsed > 0 ? (count - (base ?? 0)) / elapsed : 0;
+    const rate = elapsed > 0 ? (count - base) / elapsed : 0;
     const parts = [total !== undefined ? `${count}/${total}` : String(count)];
     if (total !== undefined && total > 0) parts.push(`${Math.min(100, Math.floor((count / total) * 100))}%`);
     parts.push(formatRate(rate));
-    if (total !== undefined && rate > 0) parts.push(`ETA ${formatDuration(Math.max(0, total - count) / rate)}`);
+    if (!final && total !== undefined && rate > 0) parts.push(`ETA ${formatDuration(Math.max(0, total - count) / rate)}`);
     return parts.join('  ');
   };
 
@@ -98,23 +99,20 @@ export function createProgress(options: ProgressOptions): Progress {
 
   return {
     tick(n = 1) {
-      base ??= count;
       count += n;
       draw(false);
     },
     set(value) {
-      base ??= value;
       count = value;
       draw(false);
     },
     setTotal(value) {
       total = value;
-      draw(false);
     },
     done(message) {
       if (finished) return;
       const elapsed = formatDuration((now() - started) / 1000);
-      const line = `${options.label}: ${message ?? describe()} (${elapsed})`;
+      const line = `${options.label}: ${message ?? describe(true)} (${elapsed})`;
       stream.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
       finished = true;
     },

@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileCursorStore, parseListings, type BackfillProgress, type BackfillResult, type ListingName } from '../../backfill/index.js';
+import { pino, type Logger } from 'pino';
+import { REDACT_PATHS } from '../../core/logger.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -79,14 +81,29 @@ export function parseCommon(args: string[], extra: Record<string, { type: 'boole
   return { flags, values: values as Record<string, string | boolean | undefined> };
 }
 
+/** Warnings as short lines on stderr, not JSON: these commands are run by hand. */
+export function cliLogger(level: string): Logger {
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    {
+      write(line: string) {
+        const { level: n, msg, time: _t, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+        process.stderr.write(`${Number(n) >= 50 ? 'error' : Number(n) >= 40 ? 'warning' : 'info'}: ${String(msg)}${extra ? ` (${extra})` : ''}\n`);
+      },
+    },
+  );
+}
+
 /** One progress line per listing, replaced as the run moves from one to the next. */
-export function progressReporter(): { onProgress(p: BackfillProgress): void; finish(): void } {
+export function progressReporter(resume?: { resource: string; offset: number }): { onProgress(p: BackfillProgress): void; finish(): void } {
   let current: { resource: string; bar: Progress } | undefined;
   return {
     onProgress(p) {
       if (current?.resource !== p.resource) {
         current?.bar.done();
-        current = { resource: p.resource, bar: createProgress({ label: p.resource, total: p.total }) };
+        const start = resume?.resource === p.resource ? resume.offset : 0;
+        current = { resource: p.resource, bar: createProgress({ label: p.resource, total: p.total, start }) };
       }
       current.bar.setTotal(p.total);
       current.bar.set(p.done);
@@ -112,7 +129,9 @@ export async function applyStored(sync: ClerkSync, since: Date): Promise<string>
       bar.set(done);
     },
   });
-  bar.done(`${counts.applied} applied, ${counts.stale} already up to date or newer, ${counts.failed + counts.dead} failed`);
+  if (counts.applied + counts.stale + counts.ignored + counts.failed + counts.dead > 0) {
+    bar.done(`${counts.applied} applied, ${counts.stale} already up to date or newer, ${counts.failed + counts.dead} failed`);
+  }
   return counts.failed + counts.dead > 0 ? 'Some events failed to apply: see `clerk-sync status` and the admin page (dead letters).' : '';
 }
 
@@ -145,12 +164,12 @@ export async function run(args: string[], env: Env): Promise<number> {
   const statePath = typeof values.state === 'string' ? values.state : join(options.dataDir, 'backfill-state.json');
   const cursor = fileCursorStore(statePath);
   if (values.restart) await cursor.clear();
-  const sync = createClerkSync({ ...options, logLevel: options.logLevel ?? 'warn' });
+  const sync = createClerkSync({ ...options, logger: cliLogger(options.logLevel ?? 'warn') });
   const interrupt = interruptSignal();
-  const progress = progressReporter();
+  const saved = await cursor.load();
+  const progress = progressReporter(saved ? { resource: saved.resources[saved.step] ?? '', offset: saved.offset } : undefined);
   const started = new Date();
   try {
-    const saved = await cursor.load();
     if (saved) console.log(`Resuming the backfill started ${saved.startedAt} (position kept in ${statePath}).`);
     let result: BackfillResult;
     try {

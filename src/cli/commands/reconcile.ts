@@ -3,7 +3,7 @@ import { ReconcileRefusedError } from '../../backfill/index.js';
 import { quoteIdentifier } from '../../db/identifiers.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
-import { applyStored, describeCounts, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
+import { applyStored, cliLogger, describeCounts, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
 
 export const help = `Usage: clerk-sync reconcile [--dry-run] [--only LIST] [--rate N] [--force] [--no-apply]
 
@@ -38,7 +38,7 @@ export async function run(args: string[], env: Env): Promise<number> {
     console.error('clerk-sync reconcile needs CLERK_SECRET_KEY: the secret key of your Clerk instance (Clerk Dashboard → Configure → API keys).');
     return 2;
   }
-  const sync = createClerkSync({ ...options, logLevel: options.logLevel ?? 'warn' });
+  const sync = createClerkSync({ ...options, logger: cliLogger(options.logLevel ?? 'warn') });
   const interrupt = interruptSignal();
   const progress = progressReporter();
   const started = new Date();
