@@ -1,9 +1,9 @@
 /**
- * Hostile input at volume: FUZZ_REQUESTS (default 100,000) generated requests against a running
- * `clerk-sync serve` process (rate limits off so every request reaches the receiver). Afterwards:
- * the process is alive and answers, no request got a 5xx, only validly signed events were stored,
- * every acknowledged valid event was, and the server's memory stayed bounded.
- * FUZZ_SEED replays a run.
+ * Hostile input at volume: FUZZ_REQUESTS (default 25,000; `scripts/fuzz-receiver.ts` runs 100,000
+ * in CI) generated requests against a running `clerk-sync serve` process, rate limits off so
+ * every request reaches the receiver. Afterwards: the process is alive and answers, no request got
+ * a 5xx, only validly signed events were stored, every acknowledged valid event was, and the
+ * server's memory stayed bounded. FUZZ_SEED replays a run.
  * @see issue #7
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,10 +13,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Db } from '../../src/core/db.js';
 import { createPGliteDb } from '../../src/db/pglite.js';
 import { backends, type TestDatabase } from '../support/databases.js';
-import { fuzzServer } from './fuzz-engine.js';
+import { fuzzServer, judge, summarize } from './fuzz-engine.js';
 import { startServe, type ServeProcess } from './support.js';
 
-const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 100_000);
+const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 25_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const MAX_BODY = 64 * 1024;
 
@@ -44,44 +44,19 @@ afterAll(async () => {
 });
 
 it(`survives ${REQUESTS} fuzzed requests: no crash, no 5xx, nothing invalid stored, bounded memory`, async () => {
-  const report = await fuzzServer({ url: server.url, pid: server.pid, requests: REQUESTS, seed: SEED, maxBodyBytes: MAX_BODY, log: (l) => console.log(l) });
-  const summary = {
-    requests: report.requests,
-    raw: report.raw,
-    seconds: Math.round(report.durationMs / 100) / 10,
-    perSecond: Math.round(report.requests / (report.durationMs / 1000)),
-    statuses: report.statuses,
-    skipped: report.skipped,
-    transportErrors: report.transportErrors,
-    validAcknowledged: report.mustStore.size,
-    rssMb: Object.fromEntries(Object.entries(report.rssMb).map(([k, v]) => [k, Math.round(v)])),
-    seed: report.seed,
-  };
-  console.log(`fuzz summary: ${JSON.stringify(summary)}`);
-
+  const report = await fuzzServer({ url: server.url, pid: server.pid, requests: REQUESTS, seed: SEED, maxBodyBytes: MAX_BODY });
+  console.log(`fuzz summary: ${JSON.stringify(summarize(report))}`);
   expect(report.violations).toEqual([]);
   expect(server.child.exitCode).toBeNull();
   expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   expect(report.requests).toBe(REQUESTS);
-  expect(report.skipped).toBeLessThan(REQUESTS * 0.02);
-  expect(report.transportErrors).toBeLessThan(REQUESTS * 0.01);
-  expect(report.mustStore.size).toBeGreaterThan(REQUESTS * 0.1);
-  // Memory: whatever the warm-up reached, the rest of the run must not keep growing.
-  expect(report.rssMb.max - report.rssMb.afterWarmup).toBeLessThan(150);
-  expect(report.rssMb.max).toBeLessThan(600);
 
   await server.stop();
   expect(await server.exited).toBe(0);
-  let db: Db;
-  if (database) db = database.db;
-  else db = await createPGliteDb(dataDir!);
+  const db: Db = database ? database.db : await createPGliteDb(dataDir!);
   try {
     const stored = (await db.query<{ id: string }>('select id from clerk.webhook_events')).rows.map((r) => r.id);
-    const unexpected = stored.filter((id) => !report.mayStore.has(id));
-    expect(unexpected).toEqual([]);
-    const storedSet = new Set(stored);
-    const lost = [...report.mustStore].filter((id) => !storedSet.has(id));
-    expect(lost).toEqual([]);
+    expect(judge(report, stored)).toEqual([]);
   } finally {
     if (!database) await db.close();
   }
