@@ -49,6 +49,8 @@ export class Worker {
   #lanes: Promise<void>[] = [];
   #stopping = false;
   #failures = 0;
+  /** Claimed events a database outage kept us from applying: handed back once it is reachable. */
+  #stranded: string[] = [];
 
   constructor(options: WorkerOptions) {
     const settings = { ...DEFAULT_WORKER_SETTINGS };
@@ -105,6 +107,7 @@ export class Worker {
     const finished = await Promise.race([Promise.all(this.#lanes).then(() => 'done' as const), timeout]);
     clearTimeout(timer);
     if (finished === 'timeout') this.#logger.warn({ timeoutMs }, 'apply worker did not stop in time; its claimed events return after their lease');
+    if (finished === 'done' && this.#stranded.length > 0) await this.#handBackStranded();
     await this.#listener?.close();
   }
 
@@ -112,6 +115,7 @@ export class Worker {
     const { batchSize, leaseMs, maxAttempts, pollIntervalMs } = this.settings;
     while (!this.#stopping) {
       await this.#listener?.ensure();
+      if (this.#stranded.length > 0) await this.#handBackStranded();
       let claimed;
       try {
         claimed = await claimEvents(this.#deps.db, this.#deps.schema, { limit: batchSize, leaseMs, maxAttempts });
@@ -141,11 +145,27 @@ export class Worker {
   }
 
   async #handBack(ids: string[]): Promise<void> {
-    if (!this.#stopping) return; // database trouble: the lease brings them back
+    if (!this.#stopping) {
+      // The database went away mid-batch: give the events back as soon as it returns rather than
+      // leaving them to wait out their lease.
+      this.#stranded.push(...ids);
+      return;
+    }
     try {
       await releaseEvents(this.#deps.db, this.#deps.schema, ids);
     } catch (error) {
       this.#logger.warn({ events: ids.length, err: { message: (error as Error)?.message } }, 'could not hand back claimed events; they return after their lease');
+    }
+  }
+
+  async #handBackStranded(): Promise<void> {
+    const ids = this.#stranded;
+    this.#stranded = [];
+    try {
+      await releaseEvents(this.#deps.db, this.#deps.schema, ids);
+    } catch {
+      // Still unreachable: the claim below fails too and backs off; try again next round.
+      this.#stranded.push(...ids);
     }
   }
 

@@ -120,6 +120,8 @@ export const optionsSchema = z
         retryMaxMs: z.number().int().positive().default(3_600_000),
         /** A send still running after this is aborted and retried. @default 10000 */
         sendTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
+        /** How long a claimed row is reserved for its send; after a crash it waits this long. @default sendTimeoutMs + 30000 */
+        leaseMs: z.number().int().min(100).optional(),
       })
       .strict()
       .default({ concurrency: 4, pollIntervalMs: 1000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 3_600_000, sendTimeoutMs: 10_000 }),

@@ -24,7 +24,7 @@ afterAll(() => {
 });
 
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const e = { ...process.env, CLERK_SYNC_LOG_LEVEL: 'warn' };
+  const e: NodeJS.ProcessEnv = { ...process.env, CLERK_SYNC_LOG_LEVEL: 'warn' };
   for (const k of ['DATABASE_URL', 'RESEND_API_KEY', 'SLACK_WEBHOOK_URL', 'CLERK_SYNC_DATA_DIR']) delete e[k];
   return { ...e, ...extra };
 }
