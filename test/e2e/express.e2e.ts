@@ -48,6 +48,10 @@ describe('examples/express', () => {
     expect(resolved).toEqual([`file://${repoRoot}dist/index.js`, `file://${repoRoot}dist/adapters/express.js`]);
   });
 
+  it('answers 403, not 500, on a fresh database before any webhook created the tables', async () => {
+    expect((await reports(story.acme.id, story.users.ada.id)).status).toBe(403);
+  });
+
   it('stores and applies one event of every type, and answers the shuffled redeliveries as duplicates', async () => {
     const result = await deliverStory(webhookUrl, secret, db);
     console.log(

@@ -72,6 +72,12 @@ describe('examples/nextjs', () => {
     expect(resolved).toEqual([`file://${repoRoot}dist/index.js`, `file://${repoRoot}dist/adapters/next.js`, `file://${repoRoot}dist/db/schema.js`]);
   });
 
+  it('renders the empty state on a fresh database, before any webhook created the tables', async () => {
+    const response = await fetch(`${app.baseUrl}/`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Nothing synced yet');
+  });
+
   it('stores and applies one event of every type through the route, and answers the shuffled redeliveries as duplicates', async () => {
     const result = await deliverStory(`${app.baseUrl}/api/webhooks/clerk`, secret, db);
     console.log(

@@ -8,7 +8,8 @@ import { db } from '@/lib/db';
 export default async function Home() {
   // Read the tables at request time: they change with every webhook.
   await connection();
-  const orgs = await db()
+  const database = await db();
+  const orgs = await database
     .select({ id: organizations.id, name: organizations.name, slug: organizations.slug, members: count(activeOrganizationMemberships.id) })
     .from(organizations)
     .leftJoin(activeOrganizationMemberships, eq(activeOrganizationMemberships.organizationId, organizations.id))
@@ -21,8 +22,8 @@ export default async function Home() {
       <h1>Organizations</h1>
       {orgs.length === 0 ? (
         <p className="muted">
-          Nothing synced yet. Point a Clerk webhook (or <code>npx clerk-sync send organization.created</code>) at{' '}
-          <code>/api/webhooks/clerk</code>.
+          Nothing synced yet. Add <code>/api/webhooks/clerk</code> as an endpoint in the Clerk Dashboard, or send signed
+          examples with <code>npx clerk-sync send</code> (see this example&apos;s README).
         </p>
       ) : (
         <table>

@@ -32,7 +32,8 @@ export async function generateReport(_previous: ReportState, form: FormData): Pr
     return { status: 'forbidden', permission: REPORTS_PERMISSION };
   }
 
-  const rows = await db()
+  const database = await db();
+  const rows = await database
     .select({ role: activeOrganizationMemberships.role, members: count() })
     .from(activeOrganizationMemberships)
     .where(eq(activeOrganizationMemberships.organizationId, orgId))

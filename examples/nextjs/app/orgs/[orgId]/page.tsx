@@ -13,7 +13,8 @@ import { ReportForm } from './report-form';
 
 export default async function OrganizationPage({ params }: { params: Promise<{ orgId: string }> }) {
   const { orgId } = await params;
-  const [org] = await db()
+  const database = await db();
+  const [org] = await database
     .select({ id: organizations.id, name: organizations.name, slug: organizations.slug })
     .from(organizations)
     .where(and(eq(organizations.id, orgId), isNull(organizations.deletedAt)));
@@ -22,7 +23,7 @@ export default async function OrganizationPage({ params }: { params: Promise<{ o
   // The view keeps memberships whose membership, user and organization carry no tombstone. The
   // user row may not have arrived yet (Clerk often delivers the membership first): left join,
   // and fall back to the id. Custom roles carry their display name; system roles only a key.
-  const members = await db()
+  const members = await database
     .select({
       userId: activeOrganizationMemberships.userId,
       role: activeOrganizationMemberships.role,
