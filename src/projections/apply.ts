@@ -7,7 +7,7 @@ import type { Queryable } from '../core/db.js';
 import { read, type Data, type EventFacts } from './projection.js';
 import type { Route } from './registry.js';
 import { defaultRegistry } from './entities/index.js';
-import { scrubIfUserErased, scrubUser } from './scrub.js';
+import { lockUserForScrub, scrubIfUserErased, scrubUser } from './scrub.js';
 import { PayloadError, type ApplyContext, type ApplyStatus, type StoredEvent } from './types.js';
 import { orderingKey } from './version.js';
 
@@ -26,6 +26,11 @@ async function project(tx: Queryable, event: StoredEvent, { projection, action }
   if (!id) throw new PayloadError(event.type, 'data.id is missing');
   const facts: EventFacts = { type: event.type, key: orderingKey(event) };
   const scrub = ctx.deleteMode === 'scrub';
+  const erasesUser = scrub && action !== 'upsert' && projection.scrubbable;
+  const owner = scrub ? projection.ownerOf(data, facts) : null;
+  // Taken before any row lock, in the same order by every apply, so scrubbing cannot deadlock.
+  if (erasesUser) await lockUserForScrub(tx, ctx.schema, id, 'exclusive');
+  else if (owner) await lockUserForScrub(tx, ctx.schema, owner, 'shared');
 
   // A bare DeletedObject ({ id, object, deleted: true }) only leaves the tombstone, even where
   // the projection expects the whole object.
@@ -39,13 +44,10 @@ async function project(tx: Queryable, event: StoredEvent, { projection, action }
     // time, when later, says when the deletion happened.
     const deletedAt = Math.max(facts.key.version, facts.key.eventTs);
     const tombstoned = await projection.tombstone(tx, ctx.schema, id, deletedAt, scrub);
-    if (tombstoned && scrub && projection.scrubbable) await scrubUser(tx, ctx.schema, id, (ctx.registry ?? defaultRegistry).projections);
+    if (tombstoned && erasesUser) await scrubUser(tx, ctx.schema, id, (ctx.registry ?? defaultRegistry).projections);
     changed = tombstoned || changed;
   }
-  if (scrub) {
-    const owner = projection.ownerOf(data, facts);
-    if (owner) await scrubIfUserErased(tx, ctx.schema, owner, projection, id, event.id);
-  }
+  if (owner) await scrubIfUserErased(tx, ctx.schema, owner, projection, id, event.id);
   return changed ? 'applied' : 'stale';
 }
 

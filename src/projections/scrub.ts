@@ -46,7 +46,7 @@ const userEventsWhere = `((type like 'user.%' and payload->'data'->>'id' = $1) o
 async function scrubInbox(tx: Queryable, schema: string, where: string, param: string): Promise<void> {
   const s = quoteIdentifier(schema);
   const rows = await tx.query<{ id: string; payload: Record<string, unknown> }>(
-    `select id, payload from ${s}.webhook_events where ${where} and coalesce(payload->>'scrubbed', '') <> 'true' for update`,
+    `select id, payload from ${s}.webhook_events where ${where} and coalesce(payload->>'scrubbed', '') <> 'true' for update skip locked`,
     [param],
   );
   for (const row of rows.rows) {
@@ -56,7 +56,7 @@ async function scrubInbox(tx: Queryable, schema: string, where: string, param: s
 
 async function scrubRows(tx: Queryable, schema: string, projection: Projection, column: string, value: string): Promise<void> {
   const s = quoteIdentifier(schema);
-  const rows = await tx.query<{ id: string; raw: unknown }>(`select id, raw from ${s}.${projection.table} where ${column} = $1 for update`, [value]);
+  const rows = await tx.query<{ id: string; raw: unknown }>(`select id, raw from ${s}.${projection.table} where ${column} = $1 for update skip locked`, [value]);
   const erase = projection.personalColumns.filter((c) => c !== 'raw').map((c) => `, ${c} = null`).join('');
   for (const row of rows.rows) {
     const raw = row.raw === null ? null : JSON.stringify(scrubJson(row.raw));
@@ -64,7 +64,12 @@ async function scrubRows(tx: Queryable, schema: string, projection: Projection, 
   }
 }
 
-/** Called when a user's tombstone is written in scrub mode. */
+/**
+ * Called when a user's tombstone is written in scrub mode (under lockUserForScrub). Rows another
+ * transaction holds are skipped rather than waited for (waiting could deadlock with it): that
+ * transaction is applying an event about this user, and its scrubIfUserErased waits for this one
+ * to commit, then scrubs what it wrote.
+ */
 export async function scrubUser(tx: Queryable, schema: string, userId: string, projections: readonly Projection[]): Promise<void> {
   await scrubInbox(tx, schema, userEventsWhere, userId);
   for (const projection of projections) {
@@ -72,7 +77,19 @@ export async function scrubUser(tx: Queryable, schema: string, userId: string, p
   }
 }
 
-/** Called after an event about `userId` was applied in scrub mode: if that user is already scrubbed, so is what the event brought. */
+/**
+ * Orders a user's scrubbing delete against concurrent applies of events about that user (a
+ * transaction-scoped advisory lock: the user row may not exist yet, so a row lock cannot do it).
+ * The delete takes it exclusively, the others shared, each before touching any row. Whichever
+ * comes second sees the first one's committed work: the delete finds the new row, or the event
+ * finds the user scrubbed and scrubs its own row.
+ */
+export async function lockUserForScrub(tx: Queryable, schema: string, userId: string, mode: 'exclusive' | 'shared'): Promise<void> {
+  const fn = mode === 'exclusive' ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
+  await tx.query(`select ${fn}(hashtext('clerk-sync:scrub'), hashtext($1))`, [`${schema}:${userId}`]);
+}
+
+/** Called (under lockUserForScrub) after an event about `userId` was applied in scrub mode: if that user is already scrubbed, so is what the event brought. */
 export async function scrubIfUserErased(tx: Queryable, schema: string, userId: string, projection: Projection, rowId: string, eventId: string): Promise<void> {
   const s = quoteIdentifier(schema);
   const erased = await tx.query(`select 1 from ${s}.users where id = $1 and _scrubbed`, [userId]);

@@ -128,6 +128,22 @@ for (const backend of backends) {
       expect(late.payload.scrubbed).toBe(true);
     });
 
+    it('concurrent applies of the deletion and of events about the user leave nothing unscrubbed (and do not deadlock)', async () => {
+      const h = history();
+      const memberships = Array.from({ length: 8 }, (_, i) =>
+        stored(envelope('organizationMembership.updated', { ...h.membership!.data, id: `orgmem_c${i}`, updated_at: T + i }, T + i), { id: `msg_m${i}` }),
+      );
+      const updates = Array.from({ length: 4 }, (_, i) => stored(envelope('user.updated', userData(T + 30 + i), T + 30 + i), { id: `msg_u${i}` }));
+      await run(['created']);
+      await Promise.all([deliver(db(), stored(h.deleted!, { id: 'msg_deleted' }), SCRUB), ...[...memberships, ...updates].map((e) => deliver(db(), e, SCRUB))]);
+      expect((await row(db(), 'users', 'user_1'))!).toMatchObject({ first_name: null, _scrubbed: true, _version: T + 33 });
+      const rows = await db().query<{ raw: unknown }>(`select raw from clerk.organization_memberships where user_id = 'user_1'`);
+      expect(rows.rows).toHaveLength(8);
+      for (const r of rows.rows) expect(JSON.stringify(r.raw)).not.toContain('jane@example.com');
+      const inbox = await db().query<{ payload: unknown }>('select payload from clerk.webhook_events');
+      for (const r of inbox.rows) expect(JSON.stringify(r.payload)).not.toContain('jane@example.com');
+    });
+
     it('soft mode keeps the deleted user data and the inbox as they were', async () => {
       await run(['created', 'deleted'], SOFT);
       const r = (await row(db(), 'users', 'user_1'))!;
