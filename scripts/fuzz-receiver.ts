@@ -63,7 +63,7 @@ async function main(): Promise<number> {
       if (problems.length > 0 && server.output()) console.log(server.output().slice(-4000));
       return 1;
     }
-    console.log(`PASS: ${report.requests} requests in ${(report.durationMs / 1000).toFixed(1)} s, ${stored.length} events stored, server RSS ${Math.round(report.rssMb.afterWarmup)} → max ${Math.round(report.rssMb.max)} MB`);
+    console.log(`PASS: ${report.requests} requests in ${(report.durationMs / 1000).toFixed(1)} s, ${stored.length} events stored, server RSS ${Math.round(report.rssMb.warmupMax)} in warm-up → max ${Math.round(report.rssMb.max)} MB`);
     return 0;
   } finally {
     await server.stop();
