@@ -12,7 +12,7 @@ import { backends, type TestDatabase } from '../support/databases.js';
 import { normalise, SOFT } from './support.js';
 
 const T = 1_750_000_000_000;
-const NUM_RUNS = 100;
+const NUM_RUNS = 80;
 
 type Data = Record<string, unknown>;
 interface Ev {
