@@ -9,13 +9,15 @@ export function replayButton(base: string, id: string, csrf: string, label = 'Re
   return html`<form method="post" action="${base}/events/${encodeURIComponent(id)}/replay" style="display:inline"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="secondary" data-replay="${id}">${label}</button></form>`;
 }
 
-export function eventTable(rows: readonly EventRow[], base: string, now: number, options: { csrf?: string; replay?: boolean } = {}): Html {
-  if (rows.length === 0) return html`<div class="table"><div class="empty">No events match.</div></div>`;
-  return html`<div class="table"><table class="events"><thead><tr><th>Received</th><th>Type</th><th>Entity</th><th>Source</th><th>Status</th><th class="num">Attempts</th><th>Last error</th>${options.replay ? html`<th></th>` : ''}</tr></thead><tbody>
+/** `compact` (half-width panels) leaves out source, status and attempts. */
+export function eventTable(rows: readonly EventRow[], base: string, now: number, options: { csrf?: string; replay?: boolean; compact?: boolean; empty?: string } = {}): Html {
+  if (rows.length === 0) return html`<div class="table"><div class="empty">${options.empty ?? 'No events match.'}</div></div>`;
+  const full = !options.compact;
+  return html`<div class="table"><table class="events"><thead><tr><th>Received</th><th>Type</th><th>Entity</th>${full ? html`<th>Source</th><th>Status</th><th class="num">Attempts</th>` : ''}<th>Last error</th>${options.replay ? html`<th></th>` : ''}</tr></thead><tbody>
 ${rows.map(
   (r) => html`<tr data-id="${r.id}"><td>${time(r.received_at, now)}</td><td><a href="${base}/events/${encodeURIComponent(r.id)}" class="mono">${r.type}</a></td>
 <td class="mono">${r.entity_id ? html`<a href="${base}/lookup${query({ q: r.entity_id })}">${r.entity_id}</a>` : html`<span class="muted">—</span>`}</td>
-<td>${badge(r.source)}</td><td>${badge(r.status)}</td><td class="num">${r.attempts}</td>
+${full ? html`<td>${badge(r.source)}</td><td>${badge(r.status)}</td><td class="num">${r.attempts}</td>` : ''}
 <td>${r.last_error ? html`<span class="error-text" title="${r.last_error}">${r.last_error}</span>` : html`<span class="muted">—</span>`}</td>
 ${options.replay && options.csrf ? html`<td class="right">${replayButton(base, r.id, options.csrf)}</td>` : ''}</tr>`,
 )}

@@ -19,7 +19,7 @@ header nav a { color:#cbd5e1; padding:6px 10px; border-radius:6px; } header nav 
 header nav a.active { background:#374151; color:#fff; }
 header form { margin:0; } header button { background:none; border:1px solid #4b5563; color:#e5e7eb; border-radius:6px; padding:4px 10px; cursor:pointer; }
 main { max-width:1280px; margin:0 auto; padding:24px; }
-h1 { font-size:20px; margin:0 0 16px; font-weight:650; } h2 { font-size:15px; margin:24px 0 10px; font-weight:650; }
+h1 { font-size:20px; margin:0 0 16px; font-weight:650; } h1.mono { font-size:18px; } h2 { font-size:15px; margin:24px 0 10px; font-weight:650; }
 .panel { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:16px; margin-bottom:16px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(160px,1fr)); gap:12px; margin-bottom:16px; }
 .card { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:14px 16px; }
@@ -53,7 +53,7 @@ dl.kv { display:grid; grid-template-columns:160px 1fr; gap:6px 16px; margin:0; }
 .notice { padding:10px 14px; border-radius:8px; margin-bottom:16px; background:var(--ok-bg); color:var(--ok); font-weight:550; }
 .notice.error { background:var(--bad-bg); color:var(--bad); }
 .empty { padding:28px; text-align:center; color:var(--muted); }
-.error-text { color:var(--bad); max-width:420px; overflow:hidden; text-overflow:ellipsis; display:inline-block; vertical-align:bottom; }
+.error-text { color:var(--bad); max-width:360px; overflow:hidden; text-overflow:ellipsis; display:inline-block; vertical-align:bottom; }
 .login { max-width:380px; margin:12vh auto; } .login .panel { padding:28px; } .login input { width:100%; margin:8px 0 16px; }
 .chart svg { width:100%; height:auto; display:block; } .legend { display:flex; gap:14px; font-size:12px; color:var(--muted); margin-top:8px; }
 .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }

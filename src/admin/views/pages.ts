@@ -23,7 +23,7 @@ ${card('Outbox pending', o.pending + o.retrying)}
 ${card('Outbox dead', o.dead, o.dead ? 'bad' : undefined)}
 </div>
 <div class="panel"><div class="row"><h2 style="margin-top:0">Events per minute</h2><a href="${base}/events">Event log →</a></div>${eventsChart(buckets, now)}</div>
-<div class="grid2"><div><div class="row"><h2>Latest dead letters</h2><a href="${base}/dead">All dead letters →</a></div>${eventTable(dead, base, now, { csrf, replay: true })}</div>
+<div class="grid2"><div><div class="row"><h2>Latest dead letters</h2><a href="${base}/dead">All dead letters →</a></div>${eventTable(dead, base, now, { csrf, replay: true, compact: true, empty: 'No dead letters.' })}</div>
 <div><h2>Find a user or organization</h2><div class="panel"><form class="filters" method="get" action="${base}/lookup">
 <label style="flex:1">User id, email address, organization id or slug<input name="q" placeholder="user_… or someone@example.com" style="width:100%"></label><button type="submit">Look up</button></form></div></div></div>`;
 }
