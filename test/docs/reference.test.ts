@@ -38,7 +38,7 @@ describe('reference docs', () => {
 
   it('describe every table of the schema', () => {
     const docs = allDocs();
-    const tables = Object.values(schema)
+    const tables = (Object.values(schema) as unknown[])
       .filter((v): v is PgTable => typeof v === 'object' && v !== null && Symbol.for('drizzle:IsDrizzleTable') in v)
       .map((t) => getTableConfig(t).name);
     expect(tables.length).toBeGreaterThan(1);
