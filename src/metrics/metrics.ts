@@ -69,7 +69,7 @@ export function createMetrics(options: MetricsOptions = {}): ClerkSyncMetrics {
   const stats = (): Promise<QueueStats | null> => {
     const now = Date.now();
     // One query serves every gauge of a scrape (prom-client calls each gauge's collect in turn).
-    if (!cached || now - cached.at > 1000) cached = { at: now, value: options.queueStats ? options.queueStats().catch(() => null) : Promise.resolve(null) };
+    if (!cached || now - cached.at > 250) cached = { at: now, value: options.queueStats ? options.queueStats().catch(() => null) : Promise.resolve(null) };
     return cached.value;
   };
   new Gauge({
@@ -129,6 +129,9 @@ export function createMetrics(options: MetricsOptions = {}): ClerkSyncMetrics {
       processMetrics = true;
       collectDefaultMetrics({ register: registry, prefix: 'clerk_sync_' });
     },
-    render: () => registry.metrics(),
+    render() {
+      cached = undefined;
+      return registry.metrics();
+    },
   };
 }
