@@ -65,6 +65,8 @@ export interface FakeClerkApi {
   rateLimit(options: { every: number; retryAfterSeconds?: number } | null): void;
   /** Answer the next `count` requests with `status` (429s carry `Retry-After: 0`). */
   failNext(count: number, status: number): void;
+  /** Ids left out of every listing while still answering on their own endpoint (a listing that missed an entity). */
+  hiddenFromListings: Set<string>;
   /** Called before each request is answered (tests use it to interrupt a run). */
   onRequest: ((request: RecordedRequest) => void) | undefined;
   close(): Promise<void>;
@@ -102,6 +104,18 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
   const forced: number[] = [];
   let requestNumber = 0;
 
+  // Seeding 10,000 memberships must not scan the user list each time: an id index per array,
+  // rebuilt when the array is replaced or has grown.
+  const indexes = new WeakMap<readonly Json[], { size: number; byId: Map<string, Json> }>();
+  const index = (items: readonly Json[]): Map<string, Json> => {
+    let entry = indexes.get(items);
+    if (!entry || entry.size !== items.length) {
+      entry = { size: items.length, byId: new Map(items.map((i) => [String(i.id), i])) };
+      indexes.set(items, entry);
+    }
+    return entry.byId;
+  };
+
   const api: FakeClerkApi = {
     url: '',
     secretKey,
@@ -114,6 +128,7 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
     roles: [],
     permissions: [],
     onRequest: undefined,
+    hiddenFromListings: new Set(),
     seed(seed) {
       for (let i = 0; i < (seed.permissions ?? 0); i++) {
         const t = tick();
@@ -214,8 +229,8 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
       api.organizationInvitations.delete(id);
     },
     addMembership(organizationId, userId, role = 'org:member') {
-      const org = api.organizations.find((o) => o.id === organizationId);
-      const user = api.users.find((u) => u.id === userId);
+      const org = index(api.organizations).get(organizationId);
+      const user = index(api.users).get(userId) as FakeUser | undefined;
       if (!org || !user) throw new Error(`no organization ${organizationId} or user ${userId}`);
       const t = tick();
       const email = (user.email_addresses as Json[])[0]?.email_address ?? null;
@@ -267,7 +282,8 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
     }
     const [, resource, id, sub] = parts;
     const q = url.searchParams;
-    const list = (items: readonly Json[], bare = false): number => {
+    const list = (all: readonly Json[], bare = false): number => {
+      const items = api.hiddenFromListings.size ? all.filter((i) => !api.hiddenFromListings.has(String(i.id))) : all;
       const result = paginate(items, q);
       if ('error' in result) {
         const [status, code, message, long] = result.error;
