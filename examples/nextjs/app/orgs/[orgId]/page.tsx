@@ -88,7 +88,8 @@ export default async function OrganizationPage({ params }: { params: Promise<{ o
             {me ? `Signed in as ${[meRow?.firstName, meRow?.lastName].filter(Boolean).join(' ') || me}.` : 'Not signed in.'}
           </span>
         </p>
-        <ReportForm orgId={org.id} />
+        {/* Keyed by the user: a report generated for one user is not left on screen for the next. */}
+        <ReportForm key={me ?? ''} orgId={org.id} />
       </section>
     </>
   );
