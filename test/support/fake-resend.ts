@@ -49,6 +49,8 @@ export interface FakeResend {
   failFor(recipient: string, answer: ScriptedAnswer): void;
   /** Milliseconds added before each normal answer. */
   delayMs: number;
+  /** Requests received and not answered yet. */
+  readonly inFlight: number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -133,7 +135,10 @@ export async function startFakeResend(options: { apiKey?: string; port?: number 
     send(res, 200, { id });
   };
 
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
     handle(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -143,6 +148,9 @@ export async function startFakeResend(options: { apiKey?: string; port?: number 
     requests,
     emails,
     delayMs: 0,
+    get inFlight() {
+      return inFlight;
+    },
     failNext: (...answers) => void script.push(...answers),
     failFor: (recipient, answer) => void byRecipient.set(recipient, answer),
     reset() {

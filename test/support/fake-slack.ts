@@ -30,6 +30,8 @@ export interface FakeSlack {
   messages: SlackPost[];
   failNext(...answers: SlackScripted[]): void;
   delayMs: number;
+  /** Requests received and not answered yet. */
+  readonly inFlight: number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -71,7 +73,10 @@ export async function startFakeSlack(options: { path?: string; port?: number } =
     messages.push(post);
     text(res, 200, 'ok');
   };
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
     handle(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -81,6 +86,9 @@ export async function startFakeSlack(options: { path?: string; port?: number } =
     posts,
     messages,
     delayMs: 0,
+    get inFlight() {
+      return inFlight;
+    },
     failNext: (...answers) => void script.push(...answers),
     reset() {
       posts.length = 0;
