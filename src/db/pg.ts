@@ -38,6 +38,12 @@ export function createPgDb(options: PgDbOptions): Db {
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
+      // A connection lost between two statements (a database restart) is emitted as 'error' on the
+      // checked-out client, where the pool no longer listens: unheard, it would end the process.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
         const tx: Queryable = { query: (text, params) => run(client, text, params) };
@@ -52,6 +58,7 @@ export function createPgDb(options: PgDbOptions): Db {
         }
         throw error;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },
