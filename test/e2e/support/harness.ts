@@ -78,7 +78,7 @@ export function freePort(): Promise<number> {
 /** Runs a command to completion, its output appended to test-artifacts/<log>; rejects on failure. */
 export function run(command: string, args: string[], options: { cwd: string; log: string; env?: NodeJS.ProcessEnv }): Promise<number> {
   const started = Date.now();
-  const log = createWriteStream(`${artifactsDir}${options.log}`, { flags: 'a' });
+  const log = createWriteStream(`${artifactsDir}${options.log}`);
   log.write(`$ ${command} ${args.join(' ')}  (in ${options.cwd})\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -106,7 +106,7 @@ export interface RunningApp {
  * stop() signals that group only (the app and any child it forked), never anything else.
  */
 export async function startApp(options: { name: string; cwd: string; command: string; args: string[]; port: number; env: NodeJS.ProcessEnv; readyPath?: string }): Promise<RunningApp> {
-  const log = createWriteStream(`${artifactsDir}e2e-${options.name}.log`, { flags: 'a' });
+  const log = createWriteStream(`${artifactsDir}e2e-${options.name}.log`);
   let output = '';
   const child: ChildProcess = spawn(options.command, options.args, {
     cwd: options.cwd,
