@@ -107,9 +107,9 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Starts `clerk-sync serve` from the sources on a free port and waits until it listens. */
-export async function startServe(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number } = {}): Promise<ServeProcess> {
+export async function startServe(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number; args?: string[] } = {}): Promise<ServeProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', ...(options.args ?? [])], {
     cwd: ROOT,
     env: childEnv({ CLERK_WEBHOOK_SIGNING_SECRET: SECRET, ...env }),
   });
