@@ -29,4 +29,4 @@ export {
   type Sender, type SendResult, type SendOptions, type OutboxMessage, type Templates, type EmailContent, type SlackMessage,
   type WelcomeEmailData, type AdminWelcomeEmailData, type RelayEmailData, type SlackSignupData,
 } from './core/sender.js';
-export { createResendSenders, createSlackSender, defaultTemplates, configuredSenders, type ResendSenderOptions, type SlackSenderOptions } from './senders/index.js';
+export { createResendSenders, createSlackSender, defaultTemplates, configuredSenders, escapeHtml, escapeSlack, type ResendSenderOptions, type SlackSenderOptions } from './senders/index.js';
