@@ -72,9 +72,11 @@ export const optionsSchema = z
         requestTimeoutMs: z.number().int().positive().default(30_000),
         /** Largest header section; larger gets 431. @default 16384 */
         maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+        /** How long an idle keep-alive connection stays open; behind a load balancer, set it above the balancer's idle timeout. @default 5000 */
+        keepAliveTimeoutMs: z.number().int().nonnegative().default(5_000),
       })
       .strict()
-      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024 }),
+      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024, keepAliveTimeoutMs: 5_000 }),
     /** Clerk secret key (`sk_…`) for backfill, reconcile and `ensureUser`; unset: those refuse to run. */
     clerkSecretKey: z.string().min(1).optional(),
     /** Another Backend API base URL (a proxy, a fake in tests). @default "https://api.clerk.com" */
@@ -200,6 +202,7 @@ export const ENV_VARS = [
   'CLERK_SYNC_HEADERS_TIMEOUT_MS',
   'CLERK_SYNC_REQUEST_TIMEOUT_MS',
   'CLERK_SYNC_MAX_HEADER_BYTES',
+  'CLERK_SYNC_KEEP_ALIVE_TIMEOUT_MS',
   'CLERK_SECRET_KEY',
   'CLERK_API_URL',
   'CLERK_SYNC_API_RATE',
@@ -262,6 +265,8 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (requestTimeout !== undefined) http.requestTimeoutMs = requestTimeout;
   const maxHeader = intFromEnv(env, 'CLERK_SYNC_MAX_HEADER_BYTES');
   if (maxHeader !== undefined) http.maxHeaderBytes = maxHeader;
+  const keepAlive = intFromEnv(env, 'CLERK_SYNC_KEEP_ALIVE_TIMEOUT_MS');
+  if (keepAlive !== undefined) http.keepAliveTimeoutMs = keepAlive;
   if (Object.keys(http).length > 0) options.http = http;
   if (env.CLERK_SECRET_KEY) options.clerkSecretKey = env.CLERK_SECRET_KEY;
   if (env.CLERK_API_URL) options.clerkApiUrl = env.CLERK_API_URL;

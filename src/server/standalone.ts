@@ -23,6 +23,8 @@ export interface StandaloneServerOptions {
   requestTimeoutMs?: number;
   /** Largest header section in bytes. @default config.http.maxHeaderBytes (16384) */
   maxHeaderBytes?: number;
+  /** Idle keep-alive connections are closed after this. @default config.http.keepAliveTimeoutMs (5000) */
+  keepAliveTimeoutMs?: number;
 }
 
 function json(res: ServerResponse, status: number, body: string): void {
@@ -110,6 +112,6 @@ export function createStandaloneServer(sync: ClerkSync, options: StandaloneServe
       });
     },
   );
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? sync.config.http.keepAliveTimeoutMs;
   return server;
 }

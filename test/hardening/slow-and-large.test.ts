@@ -14,6 +14,7 @@ import { eventBody, send, signed, SECRET } from './support.js';
 
 const HEADERS_TIMEOUT = 400;
 const REQUEST_TIMEOUT = 900;
+const KEEP_ALIVE = 1500;
 
 let database: TestDatabase;
 let sync: ClerkSync;
@@ -29,7 +30,7 @@ beforeAll(async () => {
     logger: false,
     maxBodyBytes: 64 * 1024,
     rateLimit: { failed: 0 },
-    http: { headersTimeoutMs: HEADERS_TIMEOUT, requestTimeoutMs: REQUEST_TIMEOUT, maxHeaderBytes: 4096 },
+    http: { headersTimeoutMs: HEADERS_TIMEOUT, requestTimeoutMs: REQUEST_TIMEOUT, maxHeaderBytes: 4096, keepAliveTimeoutMs: KEEP_ALIVE },
   });
   const server = createStandaloneServer(sync, { routes: [webRoute('/metrics', sync.handleMetrics)] });
   base = await listen(server);
@@ -101,6 +102,17 @@ describe('slow clients', () => {
     expect(await stored()).toBe(0);
     // The server is unharmed.
     expect((await send(`${base}/webhooks/clerk`, signed('msg_after_slow', eventBody('u')))).status).toBe(200);
+  });
+
+  it('an idle keep-alive connection lives for the keep-alive timeout, longer than the request timeouts', async () => {
+    const { socket, closed } = rawConnection();
+    let answeredAt = 0;
+    socket.once('data', () => (answeredAt = Date.now()));
+    socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    await closed;
+    const idle = Date.now() - answeredAt;
+    expect(idle).toBeGreaterThanOrEqual(KEEP_ALIVE - 50);
+    expect(idle).toBeLessThan(KEEP_ALIVE + 2000);
   });
 
   it('a client that vanishes mid-body costs nothing', async () => {

@@ -149,12 +149,13 @@ describe('environment variables', () => {
         CLERK_SYNC_HEADERS_TIMEOUT_MS: '5000',
         CLERK_SYNC_REQUEST_TIMEOUT_MS: '20000',
         CLERK_SYNC_MAX_HEADER_BYTES: '8192',
+        CLERK_SYNC_KEEP_ALIVE_TIMEOUT_MS: '65000',
       }),
     );
     expect(config.rateLimit).toEqual({ failed: 0, verified: 60, windowSeconds: 30, keyPrefix: 'app1', redisUrl: 'redis://127.0.0.1:6379/2' });
     expect(config.trustProxy).toBe('x-forwarded-for:2');
     expect(config.allowNetworks).toEqual(['10.0.0.0/8', '2001:db8::/32']);
-    expect(config.http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 20000, maxHeaderBytes: 8192 });
+    expect(config.http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 20000, maxHeaderBytes: 8192, keepAliveTimeoutMs: 65000 });
     for (const name of ['CLERK_SYNC_RATE_LIMIT_FAILED', 'CLERK_SYNC_RATE_LIMIT_VERIFIED', 'CLERK_SYNC_TRUST_PROXY', 'CLERK_SYNC_ALLOW_NETWORKS', 'REDIS_URL']) {
       expect(ENV_VARS).toContain(name);
     }
