@@ -3,8 +3,8 @@
  *
  * - `failed`: deliveries answered 400 or 413. Its count is read (not consumed) before the HMAC, so
  *   an address that has used it up gets 429 without costing any signature work; a failure consumes.
- * - `verified`: deliveries whose signature checked out. Off by default: Svix retries a 429 only after
- *   minutes to hours, so throttling real events delays the whole sync.
+ * - `verified`: deliveries whose signature checked out. Off by default: Svix retries a 429 on its own
+ *   schedule (5 s, then minutes to hours), so throttling real events delays the whole sync.
  *
  * Counts live in memory, or in Redis when `redisUrl` is set so every instance enforces one limit.
  * When Redis cannot answer, the in-memory counts take over (with a warning) until it is back: a
@@ -46,8 +46,6 @@ export interface DeliveryLimits {
   failed(client: Client): Promise<void>;
   /** Counts a verified delivery; seconds to wait when that went over the budget (0: go on). */
   verified(client: Client): Promise<number>;
-  /** Where counts are kept right now. */
-  store(): 'off' | 'memory' | 'redis' | 'memory (redis unavailable)';
   close(): Promise<void>;
 }
 
@@ -69,10 +67,6 @@ class RedisLink {
   constructor(url: string, logger: Logger) {
     this.#url = url;
     this.#logger = logger;
-  }
-
-  get degraded(): boolean {
-    return this.#degraded;
   }
 
   /** The client when it is connected, else undefined (callers then count in memory). */
@@ -262,11 +256,6 @@ export function createDeliveryLimits(settings: LimitsSettings, logger: Logger): 
         }
         return res.consumedPoints > verifiedBudget.points ? secondsOf(res) : 0;
       }, 0);
-    },
-    store() {
-      if (!limited) return 'off';
-      if (!link) return 'memory';
-      return link.degraded ? 'memory (redis unavailable)' : 'redis';
     },
     close: () => link?.close() ?? Promise.resolve(),
   };
