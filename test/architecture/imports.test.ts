@@ -23,7 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   service: ['core', 'db', 'clerk', 'verify', 'inbox', 'receive', 'projections', 'access', 'outbox', 'senders', 'apply', 'metrics', 'backfill', 'admin'],
   adapters: ['core', 'receive', 'service'],
   server: ['core', 'adapters', 'service'],
-  cli: ['core', 'db', 'verify', 'service', 'server', 'adapters', 'clerk'],
+  // The CLI is the last stage: one command per job, each calling the stage it drives.
+  cli: ['core', 'db', 'clerk', 'verify', 'inbox', 'receive', 'projections', 'access', 'outbox', 'senders', 'apply', 'metrics', 'backfill', 'admin', 'service', 'server', 'adapters'],
   testing: ['core', 'verify'],
 };
 
