@@ -11,8 +11,10 @@ export interface PgDbOptions {
   max?: number;
   /** How long to wait for a connection before failing (the receiver then answers 503). @default 5000 */
   connectionTimeoutMillis?: number;
-  /** Server-side statement timeout so a hung database cannot hold a request forever. @default 30000 */
-  statementTimeoutMillis?: number;
+  /** Client-side query timeout so a hung database cannot hold a request forever. Client-side
+   * because a server-side `statement_timeout` is a startup parameter that PgBouncer-based
+   * poolers (Neon's pooled endpoint) may refuse. @default 30000 */
+  queryTimeoutMillis?: number;
 }
 
 export function createPgDb(options: PgDbOptions): Db {
@@ -20,7 +22,7 @@ export function createPgDb(options: PgDbOptions): Db {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
-    statement_timeout: options.statementTimeoutMillis ?? 30000,
+    query_timeout: options.queryTimeoutMillis ?? 30000,
     idleTimeoutMillis: 30000,
   });
   // An idle client losing its connection (database restart) must not crash the process;
