@@ -55,9 +55,10 @@ export interface BatchResult {
 /** Applies the given events in `tx`; returns the outcome of each event it could lock. */
 export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: readonly string[]): Promise<Array<{ event: StoredEvent; status: ApplyStatus }>> {
   const locked = await lockEvents(tx, deps.schema, ids);
-  // Version order per entity (a global order by version is one): fewer stale writes; correctness
-  // does not depend on it, the ordering guard in each upsert does.
-  const events = locked.map((l) => ({ event: l.event, key: safeOrderingKey(l.event) })).sort((a, b) => compareKeys(a.key, b.key));
+  // Grouped by entity, each entity's events in version order: fewer stale writes (correctness does
+  // not depend on it, the ordering guard in each upsert does), and every transaction takes its row
+  // locks in the same order, so concurrent batches wait for one another instead of deadlocking.
+  const events = locked.map((l) => ({ event: l.event, entity: entityOf(l.event), key: safeOrderingKey(l.event) })).sort(byEntityThenVersion);
   const outcomes: Array<{ event: StoredEvent; status: ApplyStatus }> = [];
   for (const { event } of events) outcomes.push({ event, status: await applyEvent(tx, event, deps.context) });
   // After the whole batch, so a delete anywhere in it suppresses a welcome for the same user.
@@ -157,6 +158,17 @@ export function describeError(error: unknown): string {
 
 function errorFields(error: unknown): { message?: string; code?: string } {
   return { message: (error as Error)?.message, code: (error as { code?: string })?.code };
+}
+
+/** `user:user_123`: the type's resource (before the dot) and the data's id. */
+function entityOf(event: StoredEvent): string {
+  const data = event.payload?.data as { id?: unknown } | undefined;
+  return `${event.type.split('.')[0]}:${typeof data?.id === 'string' ? data.id : ''}`;
+}
+
+function byEntityThenVersion(a: { entity: string; key: OrderingKey }, b: { entity: string; key: OrderingKey }): number {
+  if (a.entity !== b.entity) return a.entity < b.entity ? -1 : 1;
+  return compareKeys(a.key, b.key);
 }
 
 function safeOrderingKey(event: StoredEvent): OrderingKey {

@@ -29,8 +29,12 @@ export interface ClaimArgs {
   limit: number;
   leaseMs: number;
   maxAttempts: number;
-  /** Only events stored before this time (drain works on a snapshot, not a stream). */
-  receivedBefore?: Date | null;
+  /**
+   * Only events stored at or before this time (drain works on a snapshot, not a stream). Pass the
+   * database's own `now()::text`: a JS Date keeps milliseconds, Postgres microseconds, so a Date
+   * read back from the database can fall just before a row stored in the same millisecond.
+   */
+  receivedBefore?: string | Date | null;
 }
 
 export async function claimEvents(db: Queryable, schema: string, args: ClaimArgs): Promise<ClaimedEvent[]> {
@@ -52,7 +56,7 @@ export async function claimEvents(db: Queryable, schema: string, args: ClaimArgs
                 for update skip locked) due
       where e.id = due.id
   returning e.id, e.attempts, e.status`,
-    [args.limit, args.leaseMs, args.maxAttempts, args.receivedBefore?.toISOString() ?? null],
+    [args.limit, args.leaseMs, args.maxAttempts, args.receivedBefore instanceof Date ? args.receivedBefore.toISOString() : (args.receivedBefore ?? null)],
   );
   return result.rows;
 }

@@ -16,8 +16,9 @@ export interface DrainResult extends OutcomeCounts {
 
 export async function drainEvents(deps: ApplyDeps, options: { batchSize?: number; leaseMs?: number } = {}): Promise<DrainResult> {
   const batchSize = options.batchSize ?? 100;
-  // The database's clock, not ours: received_at is written by the database.
-  const [{ now }] = (await deps.db.query<{ now: Date }>('select now() as now')).rows as [{ now: Date }];
+  // The database's clock, not ours (received_at is written by the database), as text to keep its
+  // microseconds.
+  const [{ now }] = (await deps.db.query<{ now: string }>('select now()::text as now')).rows as [{ now: string }];
   const total = emptyCounts();
   for (;;) {
     const claimed = await claimEvents(deps.db, deps.schema, { limit: batchSize, leaseMs: options.leaseMs ?? 60_000, maxAttempts: deps.retry.maxAttempts, receivedBefore: now });

@@ -16,7 +16,7 @@ import { releaseEvents } from './release.js';
 export interface WorkerSettings extends RetrySettings {
   /** Events per claim and per apply transaction. @default 100 */
   batchSize: number;
-  /** Claim-and-apply loops in this process (useful on Postgres; PGlite runs one). @default 1 */
+  /** Claim-and-apply loops in this process (PGlite runs one). @default 2 */
   concurrency: number;
   /** How often to look for due events when no notification arrives. @default 1000 */
   pollIntervalMs: number;
@@ -26,7 +26,7 @@ export interface WorkerSettings extends RetrySettings {
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   batchSize: 100,
-  concurrency: 1,
+  concurrency: 2,
   pollIntervalMs: 1000,
   leaseMs: 60_000,
   maxAttempts: 10,
@@ -116,6 +116,8 @@ export class Worker {
     while (!this.#stopping) {
       await this.#listener?.ensure();
       if (this.#stranded.length > 0) await this.#handBackStranded();
+      // stop() may have come while we were awaiting: claim nothing after it.
+      if (this.#stopping) break;
       let claimed;
       try {
         claimed = await claimEvents(this.#deps.db, this.#deps.schema, { limit: batchSize, leaseMs, maxAttempts });

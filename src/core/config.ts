@@ -90,8 +90,8 @@ export const optionsSchema = z
       .object({
         /** Events per claim and per apply transaction. @default 100 */
         batchSize: z.number().int().positive().max(5000).default(100),
-        /** Claim-and-apply loops per process (Postgres; PGlite runs one). @default 1 */
-        concurrency: z.number().int().positive().max(64).default(1),
+        /** Claim-and-apply loops per process: two keep Postgres busy while one waits on a round trip (PGlite runs one). @default 2 */
+        concurrency: z.number().int().positive().max(64).default(2),
         /** Look for due events this often when no notification arrives. @default 1000 */
         pollIntervalMs: z.number().int().min(10).max(600_000).default(1000),
         /** Attempts before an event is dead. @default 10 */
@@ -106,7 +106,7 @@ export const optionsSchema = z
         shutdownTimeoutMs: z.number().int().positive().default(10_000),
       })
       .strict()
-      .default({ batchSize: 100, concurrency: 1, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 5000, retryMaxMs: 3_600_000, leaseMs: 60_000, shutdownTimeoutMs: 10_000 }),
+      .default({ batchSize: 100, concurrency: 2, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 5000, retryMaxMs: 3_600_000, leaseMs: 60_000, shutdownTimeoutMs: 10_000 }),
     /** The outbox dispatcher that sends side effects (docs/side-effects.md). */
     outbox: z
       .object({

@@ -169,6 +169,8 @@ export class Dispatcher {
   async #run(): Promise<void> {
     while (!this.#stopping) {
       await this.#listener?.ensure();
+      // stop() may have come while we were awaiting: claim nothing after it.
+      if (this.#stopping) break;
       const free = this.settings.concurrency - this.#inFlight.size;
       const kinds = this.#activeKinds();
       let claimed = 0;

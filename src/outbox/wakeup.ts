@@ -54,6 +54,7 @@ export class NotifyListener {
   #retryAt = 0;
   #warned = false;
   #closed = false;
+  #subscribing: Promise<void> | undefined;
 
   constructor(db: Db, channel: string, onNotify: () => void, logger: Logger, pollIntervalMs: number) {
     this.#db = db;
@@ -67,10 +68,24 @@ export class NotifyListener {
     return this.#unsubscribe !== undefined;
   }
 
-  async ensure(): Promise<void> {
-    if (this.#closed || this.#unsubscribe || Date.now() < this.#retryAt) return;
+  /** Subscribes if not subscribed; concurrent callers (several loops) share one attempt. */
+  ensure(): Promise<void> {
+    if (this.#closed || this.#unsubscribe || Date.now() < this.#retryAt) return Promise.resolve();
+    this.#subscribing ??= this.#subscribe().finally(() => {
+      this.#subscribing = undefined;
+    });
+    return this.#subscribing;
+  }
+
+  async #subscribe(): Promise<void> {
     try {
-      this.#unsubscribe = await this.#db.listen(this.#channel, () => this.#onNotify());
+      const unsubscribe = await this.#db.listen(this.#channel, () => this.#onNotify());
+      if (this.#closed) {
+        // Closed while we were connecting: do not leave a connection behind.
+        await unsubscribe().catch(() => {});
+        return;
+      }
+      this.#unsubscribe = unsubscribe;
       if (this.#warned) this.#logger.info({ channel: this.#channel }, 'LISTEN restored; woken by notifications again');
       this.#warned = false;
       // Anything committed while no one listened is found by this first look.
@@ -97,6 +112,7 @@ export class NotifyListener {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#subscribing;
     await this.reset();
   }
 }

@@ -18,7 +18,7 @@ worker process is only needed to scale out or to keep the receiver small.
 The embedded database (no DATABASE_URL) belongs to one process: with it, let \`serve\` run the
 worker and do not start this command next to it.
 
-  --concurrency N   claim-and-apply loops in this process (default $CLERK_SYNC_WORKER_CONCURRENCY or 1)
+  --concurrency N   claim-and-apply loops in this process (default $CLERK_SYNC_WORKER_CONCURRENCY or 2)
   --batch-size N    events per claim and per transaction (default $CLERK_SYNC_WORKER_BATCH_SIZE or 100)
   --no-dispatch     apply only; another process sends side effects
   --no-apply        send side effects only; another process applies events
