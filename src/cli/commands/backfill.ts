@@ -154,8 +154,20 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
+/** Bad flags: the message and the usage line, exit 2. */
+export function usageError(command: string, error: unknown, usage: string): number {
+  console.error(`clerk-sync ${command}: ${(error as Error).message}\n\n${usage.split('\n')[0]}\nRun \`clerk-sync ${command} --help\` for the options.`);
+  return 2;
+}
+
 export async function run(args: string[], env: Env): Promise<number> {
-  const { flags, values } = parseCommon(args, { restart: { type: 'boolean' }, state: { type: 'string' } });
+  let parsed: ReturnType<typeof parseCommon>;
+  try {
+    parsed = parseCommon(args, { restart: { type: 'boolean' }, state: { type: 'string' } });
+  } catch (error) {
+    return usageError('backfill', error, help);
+  }
+  const { flags, values } = parsed;
   const options = baseOptions(env);
   if (!options.clerkSecretKey) {
     console.error('clerk-sync backfill needs CLERK_SECRET_KEY: the secret key of your Clerk instance (Clerk Dashboard → Configure → API keys, it starts with sk_).');

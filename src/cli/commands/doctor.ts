@@ -160,7 +160,7 @@ async function endpointCheck(url: string, secret: string | undefined, timeoutMs:
 async function clerkApiCheck(options: ClerkSyncOptions, timeoutMs: number): Promise<Check> {
   const key = options.clerkSecretKey;
   if (!key) return { name: 'Clerk API key', outcome: 'skip', detail: 'CLERK_SECRET_KEY not set (needed only for backfill, reconcile and ensureUser)' };
-  if (!/^sk_(test|live)_[A-Za-z0-9]+$/.test(key)) {
+  if (!/^sk_(test|live)_\S+$/.test(key)) {
     return { name: 'Clerk API key', outcome: 'fail', detail: 'CLERK_SECRET_KEY does not look like a Clerk secret key (sk_test_… or sk_live_…)', fix: key.startsWith('whsec_') ? 'that is a webhook signing secret: it belongs in CLERK_WEBHOOK_SIGNING_SECRET' : 'copy it from Clerk Dashboard → Configure → API keys' };
   }
   try {

@@ -3,7 +3,7 @@ import { ReconcileRefusedError } from '../../backfill/index.js';
 import { quoteIdentifier } from '../../db/identifiers.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
-import { applyStored, cliLogger, describeCounts, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
+import { applyStored, cliLogger, describeCounts, usageError, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
 
 export const help = `Usage: clerk-sync reconcile [--dry-run] [--only LIST] [--rate N] [--force] [--no-apply]
 
@@ -32,7 +32,13 @@ missing from Clerk (see --force), 130 interrupted by ^C.`;
 export const EXIT_REFUSED = 4;
 
 export async function run(args: string[], env: Env): Promise<number> {
-  const { flags, values } = parseCommon(args, { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } });
+  let parsed: ReturnType<typeof parseCommon>;
+  try {
+    parsed = parseCommon(args, { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } });
+  } catch (error) {
+    return usageError('reconcile', error, help);
+  }
+  const { flags, values } = parsed;
   const options = baseOptions(env);
   if (!options.clerkSecretKey) {
     console.error('clerk-sync reconcile needs CLERK_SECRET_KEY: the secret key of your Clerk instance (Clerk Dashboard → Configure → API keys).');
