@@ -177,12 +177,13 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
 
   const metrics = createMetrics({ queueStats: async () => queueStats(await ready(), config.schema) });
   listeners.push((outcome, ms) => metrics.observeDelivery(outcome, ms));
-  // Backfilled events fire no side effects whatever the rules, so these apply paths need none.
+  // Backfilled events fire no side effects whatever the rules, so these apply paths need none;
+  // the app's hooks do run, as they do when the worker applies backfilled events.
   const backfillApply = async (): Promise<ApplyDeps> => ({
     db: await ready(),
     schema: config.schema,
     logger,
-    context: { schema: config.schema, deleteMode: config.deleteMode },
+    context: { schema: config.schema, deleteMode: config.deleteMode, hooks },
     effects: NO_SIDE_EFFECTS,
     retry: DEFAULT_WORKER_SETTINGS,
   });
