@@ -176,6 +176,28 @@ for (const backend of backends) {
       expect((await event('msg_1')).attempts).toBe(2);
     });
 
+    it('events a database outage stranded mid-batch are handed back when it returns, not after the lease', async () => {
+      await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
+      // The database "goes away" for the apply transaction and the reachability probe, then comes back.
+      let down = true;
+      const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      const flaky: Db = {
+        ...db,
+        kind: db.kind,
+        query: (text, params) => (down && text === 'select 1' ? Promise.reject(refused()) : db.query(text, params)),
+        transaction: (fn) => (down ? Promise.reject(refused()) : db.transaction(fn)),
+        listen: (channel, cb) => db.listen(channel, cb),
+        close: async () => {},
+      };
+      const w = start({ db: flaky, leaseMs: 60_000, concurrency: 1 });
+      await waitFor('claimed', async () => (await event('msg_1')).attempts === 1);
+      await sleep(200);
+      expect((await event('msg_1')).status).toBe('pending');
+      down = false;
+      await waitFor('applied well before the 60 s lease', async () => (await event('msg_1')).status === 'applied', 5000);
+      expect(w.stats.applied).toBe(1);
+    });
+
     it('an event whose every claim died with its worker ends dead, not retried forever', async () => {
       await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
       for (let i = 0; i < 3; i++) expect(await claimEvents(db, 'clerk', { limit: 10, leaseMs: 0, maxAttempts: 3 })).toEqual([{ id: 'msg_1', attempts: i + 1, status: 'pending' }]);
