@@ -33,7 +33,7 @@ function table(byStatus: Record<string, number> | undefined): string[] {
 
 export function problems(stats: QueueStats, maxAgeSeconds: number): string[] {
   const out: string[] = [];
-  if (stats.inbox.dead > 0) out.push(`${stats.inbox.dead} dead letter(s): fix the cause (the admin page shows each one's last error), then replay them there or with \`clerk-sync replay\``);
+  if (stats.inbox.dead > 0) out.push(`${stats.inbox.dead} dead letter(s): fix the cause (the admin page shows each one's last error), then replay them there or with \`clerk-sync replay --dead --drain\``);
   if (stats.inbox.oldestPendingAgeSeconds > maxAgeSeconds) out.push(`the oldest pending event waits for ${formatDuration(stats.inbox.oldestPendingAgeSeconds)}: is a worker running (\`clerk-sync serve\` or \`clerk-sync worker\`)?`);
   if (stats.outbox.dead > 0) out.push(`${stats.outbox.dead} side effect(s) dead: check the sender's configuration (RESEND_API_KEY, SLACK_WEBHOOK_URL), then retry them from the admin page`);
   return out;
