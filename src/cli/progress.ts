@@ -1,7 +1,8 @@
 /**
  * Progress for long CLI work (backfill, replay, drain): a redrawn bar with counts, rate and ETA
- * when the stream is a terminal, plain log lines every few seconds otherwise (CI logs and
- * `| tee` files must stay readable, and carriage returns would garble them). No dependency.
+ * when stdout (and the progress stream) is a terminal, plain log lines every few seconds otherwise
+ * (CI logs and `> file` runs must stay readable, and carriage returns would garble them). It
+ * writes to stderr, so results on stdout stay clean for pipes. No dependency.
  *
  * @example
  * const progress = createProgress({ label: 'users', total: 10_000 });
@@ -21,7 +22,7 @@ export interface ProgressOptions {
   total?: number;
   /** @default process.stderr, so stdout stays clean for results. */
   stream?: ProgressStream;
-  /** Force terminal or plain rendering. @default stream.isTTY */
+  /** Force terminal or plain rendering. @default stdout and the stream are both terminals */
   tty?: boolean;
   /** Plain mode: one line per this many ms at most, the first after as long (short work prints only its final line). @default 5000 */
   logEveryMs?: number;
@@ -59,7 +60,7 @@ function formatRate(perSecond: number): string {
 
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
-  const tty = options.tty ?? stream.isTTY === true;
+  const tty = options.tty ?? (options.stream ? stream.isTTY === true : process.stdout.isTTY === true && process.stderr.isTTY === true);
   const now = options.now ?? Date.now;
   const logEvery = options.logEveryMs ?? 5000;
   const started = now();
