@@ -89,7 +89,9 @@ export function cliLogger(level: string): Logger {
       write(line: string) {
         const { level: n, msg, time: _t, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
         const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
-        process.stderr.write(`${Number(n) >= 50 ? 'error' : Number(n) >= 40 ? 'warning' : 'info'}: ${String(msg)}${extra ? ` (${extra})` : ''}\n`);
+        // On a terminal, clear the progress bar's line first; the bar redraws below.
+        const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
+        process.stderr.write(`${clear}${Number(n) >= 50 ? 'error' : Number(n) >= 40 ? 'warning' : 'info'}: ${String(msg)}${extra ? ` (${extra})` : ''}\n`);
       },
     },
   );
