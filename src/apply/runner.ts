@@ -100,7 +100,14 @@ export class Runner {
     const db = await this.#options.db();
     this.#announce(true);
     const outcome = await applyInline(this.#deps(db), id);
-    if (outcome !== 'skipped' && this.#options.registry.kinds().length > 0) await this.#oneShotDispatcher(db).dispatchOnce({ eventId: id });
+    if (outcome === 'skipped' || this.#options.registry.kinds().length === 0) return;
+    const dispatcher = this.#oneShotDispatcher(db);
+    // Rows that fail are rescheduled (not due), so this ends once each has had its try; a row
+    // handed back (shutdown) is left to the next dispatcher.
+    for (;;) {
+      const c = await dispatcher.dispatchOnce({ eventId: id });
+      if (c.sent + c.failed + c.dead === 0 || c.released > 0) return;
+    }
   }
 
   async stopAll(): Promise<void> {

@@ -138,11 +138,13 @@ export class Dispatcher {
    * Sends what is due now (only what `eventId` caused, when given) and resolves when every
    * claimed row has an outcome. Inline mode calls it after applying an event; `drain` repeats it.
    */
-  async dispatchOnce({ eventId, limit = 100 }: { eventId?: string; limit?: number } = {}): Promise<DispatchCounts> {
+  async dispatchOnce({ eventId, limit }: { eventId?: string; limit?: number } = {}): Promise<DispatchCounts> {
     const counts: DispatchCounts = { sent: 0, failed: 0, dead: 0, released: 0 };
     const kinds = this.#activeKinds();
     if (kinds.length === 0) return counts;
-    const rows = await claimOutbox(this.#db, this.#schema, { kinds, limit, leaseMs: this.#leaseMs, maxAttempts: this.settings.maxAttempts, eventId });
+    // No more than can be sent at once by default: a claimed row waiting behind slow sends could
+    // outlive its lease and be sent by another dispatcher too.
+    const rows = await claimOutbox(this.#db, this.#schema, { kinds, limit: limit ?? this.settings.concurrency, leaseMs: this.#leaseMs, maxAttempts: this.settings.maxAttempts, eventId });
     const queue = [...rows];
     const outcomes: DispatchOutcome[] = [];
     // At most `concurrency` sends at once, like the loop.
@@ -159,10 +161,10 @@ export class Dispatcher {
   async drain(): Promise<DispatchCounts> {
     const total: DispatchCounts = { sent: 0, failed: 0, dead: 0, released: 0 };
     for (;;) {
-      const counts = await this.dispatchOnce({ limit: 100 });
-      const n = counts.sent + counts.failed + counts.dead + counts.released;
+      const counts = await this.dispatchOnce();
       for (const k of Object.keys(total) as Array<keyof DispatchCounts>) total[k] += counts[k];
-      if (n === 0 || this.#stopping) return total;
+      // A handed-back row is due again at once: leave it to the next dispatcher rather than spin.
+      if (counts.sent + counts.failed + counts.dead === 0 || counts.released > 0 || this.#stopping) return total;
     }
   }
 
