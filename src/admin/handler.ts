@@ -16,7 +16,7 @@ import { errorBody, type ErrorCode } from '../core/errors.js';
 import { queueStats } from '../metrics/queue-stats.js';
 import { createAdminAuth, isCrossSite } from './auth.js';
 import { maskPersonal } from './mask.js';
-import { eventsPerMinute, getEvent, listEvents, lookupEntity, recentOutbox, recentTypes } from './queries.js';
+import { eventsPerMinute, getEvent, listEvents, lookupEntity, recentOutbox, storedTypes } from './queries.js';
 import { deadPage, eventDetailPage, eventsPage, nextPageLink, parseFilter } from './views/events.js';
 import { page, type PageOptions } from './views/layout.js';
 import { loginPage, lookupPage, outboxPage, overviewPage } from './views/pages.js';
@@ -230,7 +230,7 @@ export function createAdminHandler(options: AdminOptions): (request: Request) =>
       if (path === '/events') {
         const { filter, form } = parseFilter(url.searchParams);
         const rows = await listEvents(db, schema, filter);
-        const types = await recentTypes(db, schema);
+        const types = await storedTypes(db, schema);
         return render({ title: 'Events', active: 'events', csrf, notice }, eventsPage(base, form, rows, types, t, nextPageLink(base, form, rows, filter.limit ?? 50)));
       }
       const detail = /^\/events\/([^/]+)$/.exec(path);

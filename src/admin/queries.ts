@@ -82,10 +82,19 @@ export async function getEvent(db: Queryable, schema: string, id: string): Promi
   return r.rows[0] ?? null;
 }
 
-/** Event types seen in the last week (for the filter's suggestions), by the received_at index. */
-export async function recentTypes(db: Queryable, schema: string): Promise<string[]> {
+/**
+ * Every event type stored (for the filter's suggestions). A loose index scan on
+ * `webhook_events_type_received_idx`: one index probe per distinct type, not a pass over the rows.
+ */
+export async function storedTypes(db: Queryable, schema: string): Promise<string[]> {
+  const t = `${quoteIdentifier(schema)}.webhook_events`;
   const r = await db.query<{ type: string }>(
-    `select type from ${quoteIdentifier(schema)}.webhook_events where received_at > now() - interval '7 days' group by type order by type`,
+    `with recursive types(type) as (
+       (select type from ${t} order by type limit 1)
+       union all
+       select (select w.type from ${t} w where w.type > types.type order by w.type limit 1) from types where types.type is not null
+     )
+     select type from types where type is not null`,
   );
   return r.rows.map((row) => row.type);
 }

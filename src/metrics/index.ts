@@ -1,4 +1,4 @@
 /** Prometheus metrics and the queue-state query they share with `status` and the admin page. */
 export { createMetrics, type ClerkSyncMetrics, type DeliveryObservation, type MetricsOptions } from './metrics.js';
 export { handleMetricsRequest } from './handler.js';
-export { queueStats, type QueueStats } from './queue-stats.js';
+export { createQueueStatsReader, queueStats, type QueueStats } from './queue-stats.js';

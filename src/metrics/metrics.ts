@@ -93,10 +93,10 @@ export function createMetrics(options: MetricsOptions = {}): ClerkSyncMetrics {
   gauge('clerk_sync_inbox_pending', 'Inbox events waiting for their first apply', (s) => s.inbox.pending);
   gauge('clerk_sync_inbox_retrying', 'Inbox events that failed and wait for a retry', (s) => s.inbox.retrying);
   gauge('clerk_sync_inbox_oldest_pending_age_seconds', 'Age of the oldest pending or retrying inbox event (0 when none)', (s) => s.inbox.oldestPendingAgeSeconds);
-  gauge('clerk_sync_inbox_dead', 'Dead letters: inbox events that kept failing and wait for a replay', (s) => s.inbox.dead);
+  gauge('clerk_sync_inbox_dead', 'Dead letters: inbox events that kept failing and wait for a replay (re-counted at most every 30 s)', (s) => s.inbox.dead);
   gauge('clerk_sync_outbox_pending', 'Side effects waiting to be sent', (s) => s.outbox.pending);
   gauge('clerk_sync_outbox_retrying', 'Side effects that failed and wait for a retry', (s) => s.outbox.retrying);
-  gauge('clerk_sync_outbox_dead', 'Side effects that kept failing', (s) => s.outbox.dead);
+  gauge('clerk_sync_outbox_dead', 'Side effects that kept failing (re-counted at most every 30 s)', (s) => s.outbox.dead);
   gauge('clerk_sync_outbox_oldest_pending_age_seconds', 'Age of the oldest pending or retrying side effect (0 when none)', (s) => s.outbox.oldestPendingAgeSeconds);
 
   let processMetrics = false;

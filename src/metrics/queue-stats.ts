@@ -1,7 +1,8 @@
 /**
  * The state of the inbox and the outbox, for `/metrics` (at every scrape), `clerk-sync status`
- * and the admin page. The scrape variant reads only what the partial "due" indexes cover plus the
- * dead letters, so a scrape stays cheap however many applied events the inbox keeps; the full
+ * and the admin page. The pending and retrying counts read only what the partial "due" indexes
+ * cover, so they stay cheap however many applied events the inbox keeps. Dead letters have no
+ * index of their own (a scan), so the scrape reader re-counts them at most every 30 s; the full
  * variant counts every status (one scan, fine for a command run by hand).
  */
 import type { Queryable } from '../core/db.js';
@@ -65,4 +66,24 @@ export async function queueStats(db: Queryable, schema: string, options: { full?
     stats.outbox.byStatus = outbox;
   }
   return stats;
+}
+
+/**
+ * For scrapes: due counts at every call, dead counts at most every `deadTtlMs` (they change
+ * rarely, and counting them scans the table).
+ */
+export function createQueueStatsReader(db: () => Promise<Queryable>, schema: string, options: { deadTtlMs?: number; now?: () => number } = {}): () => Promise<QueueStats> {
+  const ttl = options.deadTtlMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  let dead: { at: number; inbox: number; outbox: number } | undefined;
+  return async () => {
+    const q = await db();
+    const s = quoteIdentifier(schema);
+    if (!dead || now() - dead.at >= ttl) {
+      const [inbox, outbox] = await Promise.all([countDead(q, `${s}.webhook_events`), countDead(q, `${s}.outbox`)]);
+      dead = { at: now(), inbox, outbox };
+    }
+    const [inboxDue, outboxDue] = await Promise.all([due(q, `${s}.webhook_events`, 'received_at'), due(q, `${s}.outbox`, 'created_at')]);
+    return { inbox: { ...inboxDue, dead: dead.inbox }, outbox: { ...outboxDue, dead: dead.outbox } };
+  };
 }

@@ -24,7 +24,7 @@ import { replayEvents } from '../apply/replay.js';
 import { NO_SIDE_EFFECTS } from '../apply/side-effects.js';
 import { DEFAULT_WORKER_SETTINGS } from '../apply/worker.js';
 import { createBackfillService, type BackfillService } from '../backfill/index.js';
-import { createMetrics, handleMetricsRequest, queueStats, type ClerkSyncMetrics } from '../metrics/index.js';
+import { createMetrics, createQueueStatsReader, handleMetricsRequest, type ClerkSyncMetrics } from '../metrics/index.js';
 import { replayOutbox, type OutboxReplaySelector } from '../outbox/replay.js';
 import { OutboxRegistry } from '../outbox/registry.js';
 import { Runner, type DrainSummary, type RunningWorker } from '../apply/runner.js';
@@ -175,7 +175,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     return handleWebhookRequest(d, request, clientIp);
   };
 
-  const metrics = createMetrics({ queueStats: async () => queueStats(await ready(), config.schema) });
+  const metrics = createMetrics({ queueStats: createQueueStatsReader(ready, config.schema) });
   listeners.push((outcome, ms) => metrics.observeDelivery(outcome, ms));
   // Backfilled events fire no side effects whatever the rules, so these apply paths need none;
   // the app's hooks do run, as they do when the worker applies backfilled events.

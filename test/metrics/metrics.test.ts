@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueEvents } from '../../src/inbox/enqueue.js';
+import { createQueueStatsReader } from '../../src/metrics/queue-stats.js';
 import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
 import { createStandaloneServer, webRoute } from '../../src/server/standalone.js';
 import { signedHeaders } from '../../src/verify/index.js';
@@ -75,7 +76,9 @@ for (const backend of backends) {
       await enqueueEvents(database.db, 'clerk', [{ id: 'msg_dead', type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{"type":"user.updated","data":{}}', bodySha256: 'x' }]);
       await database.db.query(`update clerk.webhook_events set status = 'dead' where id = 'msg_dead'`);
       await database.db.query(`insert into clerk.outbox (kind, key, payload, status) values ('email.welcome', 'user_a', '{}', 'pending'), ('slack.signup', 'user_a', '{}', 'dead'), ('email.welcome', 'user_b', '{}', 'failed')`);
-      const text = await scrape();
+      // A fresh instance: dead letters are re-counted at most every 30 s, and this one never counted.
+      const fresh = createClerkSync({ db: database.db, secret: SECRET, logger: false });
+      const text = await (await fresh.handleMetrics(new Request('http://localhost/metrics'))).text();
       expect(sample(text, 'clerk_sync_database_up')).toBe(1);
       expect(sample(text, 'clerk_sync_inbox_pending')).toBe(1);
       expect(sample(text, 'clerk_sync_inbox_dead')).toBe(1);
@@ -83,6 +86,22 @@ for (const backend of backends) {
       expect(sample(text, 'clerk_sync_outbox_pending')).toBe(1);
       expect(sample(text, 'clerk_sync_outbox_retrying')).toBe(1);
       expect(sample(text, 'clerk_sync_outbox_dead')).toBe(1);
+    });
+
+    it('re-counts dead letters at most every 30 s, pending ones at every scrape', async () => {
+      let now = 0;
+      const read = createQueueStatsReader(async () => database.db, 'clerk', { now: () => now });
+      const first = await read();
+      await database.db.query(`update clerk.webhook_events set status = 'dead' where id = 'msg_m1'`);
+      const item = { type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{"type":"user.updated","data":{}}', bodySha256: 'z' };
+      // One pending event became dead, two new ones wait: one more pending than before.
+      await enqueueEvents(database.db, 'clerk', [{ id: 'msg_new_1', ...item }, { id: 'msg_new_2', ...item }]);
+      now = 29_000;
+      const cached = await read();
+      expect(cached.inbox.dead).toBe(first.inbox.dead);
+      expect(cached.inbox.pending).toBe(first.inbox.pending + 1);
+      now = 30_000;
+      expect((await read()).inbox.dead).toBe(first.inbox.dead + 1);
     });
 
     it('exposes hooks for apply latency and backfill progress', async () => {
