@@ -1,7 +1,8 @@
 /**
  * Marks a batch of applied events with their outcome (applied, stale, ignored) in one statement,
  * inside the transaction that applied them: the projection rows and the inbox status commit or
- * roll back together, which is what "applied exactly once in effect" rests on.
+ * roll back together, which is what "applied exactly once in effect" rests on. By primary key,
+ * on rows this transaction already locked (lock.ts), so it never waits.
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';

@@ -5,6 +5,7 @@
  * data error (`permanent`), or the last attempt, makes the event `dead` with its reason.
  *
  * Guarded by status only: if another worker applied the event meanwhile, the failure is moot.
+ * Runs in its own statement after the failed transaction rolled back (by primary key: one row).
  * `countAttempt` is for inline mode, which applies without a claim (and so without counting).
  */
 import type { Queryable } from '../core/db.js';

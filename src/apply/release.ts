@@ -1,7 +1,7 @@
 /**
  * Hands back claimed events this worker will not apply (it is shutting down): the attempt the
  * claim counted is taken back and they are due now, so the next worker need not wait for the
- * lease to run out.
+ * lease to run out. By primary key; the status guard leaves alone any that were applied meanwhile.
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
