@@ -136,10 +136,17 @@ export class Worker {
         } else live.push(c.id);
       }
       if (live.length > 0) {
-        const result = await applyBatch(this.#deps, live, () => this.#stopping);
-        this.stats.batches++;
-        addCounts(this.stats, result.counts);
-        if (result.unfinished.length > 0) await this.#handBack(result.unfinished);
+        try {
+          const result = await applyBatch(this.#deps, live, () => this.#stopping);
+          this.stats.batches++;
+          addCounts(this.stats, result.counts);
+          if (result.unfinished.length > 0) await this.#handBack(result.unfinished);
+        } catch (error) {
+          // applyBatch records every failure itself; anything escaping it is a bug, and must not
+          // end the loop (the claims come back after their lease).
+          this.#logger.error({ events: live.length, err: { message: (error as Error)?.message } }, 'apply batch failed unexpectedly');
+          await wakeup.wait(outageDelay(1));
+        }
       }
       // A short claim means nothing else is due: sleep until told otherwise.
       if (claimed.length < batchSize) await wakeup.wait(pollIntervalMs);

@@ -222,10 +222,16 @@ export class Dispatcher {
   }
 
   #launch(row: ClaimedOutboxRow): Promise<DispatchOutcome> {
-    const promise = this.#handle(row).finally(() => {
-      this.#inFlight.delete(promise);
-      this.#wakeup.wake();
-    });
+    const promise = this.#handle(row)
+      .catch((error: unknown): DispatchOutcome => {
+        // Every outcome is recorded inside #handle; an escape is a bug, and the row's lease brings it back.
+        this.#logger.error({ outboxId: row.id, kind: row.kind, err: { message: (error as Error)?.message } }, 'side effect handling failed unexpectedly');
+        return 'released';
+      })
+      .finally(() => {
+        this.#inFlight.delete(promise);
+        this.#wakeup.wake();
+      });
     this.#inFlight.add(promise);
     return promise;
   }
