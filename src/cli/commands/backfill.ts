@@ -1,7 +1,7 @@
 /** `clerk-sync backfill`: copy what Clerk's Backend API has into the database, resumably. */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileCursorStore, parseListings, type BackfillProgress, type BackfillResult, type ListingName } from '../../backfill/index.js';
+import { fileCursorStore, LISTINGS, parseListings, type BackfillProgress, type BackfillResult, type ListingName } from '../../backfill/index.js';
 import { pino, type Logger } from 'pino';
 import { REDACT_PATHS } from '../../core/logger.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
@@ -180,7 +180,11 @@ export async function run(args: string[], env: Env): Promise<number> {
   if (values.restart) await cursor.clear();
   const sync = createClerkSync({ ...options, logger: cliLogger(options.logLevel ?? 'warn') });
   const interrupt = interruptSignal();
-  const saved = await cursor.load();
+  const stored = await cursor.load();
+  // A saved position of another selection (--only) is not resumed: the run starts over.
+  const selection = LISTINGS.filter((n) => (flags.only ?? LISTINGS).includes(n));
+  const saved = stored && JSON.stringify(stored.resources) === JSON.stringify(selection) ? stored : undefined;
+  if (stored && !saved) console.log(`A saved position of a backfill of ${stored.resources.join(', ')} is replaced: this run covers ${selection.join(', ')}.`);
   const progress = progressReporter(saved ? { resource: saved.resources[saved.step] ?? '', offset: saved.offset } : undefined);
   const started = new Date();
   try {
