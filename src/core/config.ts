@@ -35,6 +35,8 @@ export const optionsSchema = z
     autoMigrate: z.boolean().default(true),
     /** Pool size for `pg`. @default 10 */
     poolSize: z.number().int().positive().max(1000).default(10),
+    /** Named prepared statements on `pg` (off for poolers without support, e.g. PgBouncer < 1.21). @default true */
+    preparedStatements: z.boolean().default(true),
     /** Group commit: inbox writes in flight and deliveries per write. */
     intake: z.object({ maxInFlight: z.number().int().positive().default(4), maxBatch: z.number().int().positive().default(500) }).default({ maxInFlight: 4, maxBatch: 500 }),
     /** Clock in ms since the epoch (tests). @default Date.now */
@@ -48,7 +50,7 @@ export const optionsSchema = z
       .object({
         /** Failed deliveries (400, 413) per window and address; past it, 429 before any signature work. 0 = off. @default 60 */
         failed: z.number().int().nonnegative().default(60),
-        /** Verified deliveries per window and address. 0 = off, because Svix retries a 429 only after minutes to hours. @default 0 */
+        /** Verified deliveries per window and address. 0 = off, because Svix backs off on a 429 (5 s, then 5 min, 30 min, hours), delaying the whole sync. @default 0 */
         verified: z.number().int().nonnegative().default(0),
         /** Window length in seconds. @default 60 */
         windowSeconds: z.number().int().positive().max(86400).default(60),
@@ -192,6 +194,7 @@ export const ENV_VARS = [
   'CLERK_SYNC_MAX_BODY_BYTES',
   'CLERK_SYNC_LOG_LEVEL',
   'CLERK_SYNC_POOL_SIZE',
+  'CLERK_SYNC_PREPARED_STATEMENTS',
   'CLERK_SYNC_RATE_LIMIT_FAILED',
   'CLERK_SYNC_RATE_LIMIT_VERIFIED',
   'CLERK_SYNC_RATE_LIMIT_WINDOW_SECONDS',
@@ -244,6 +247,13 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (maxBody !== undefined) options.maxBodyBytes = maxBody;
   const pool = intFromEnv(env, 'CLERK_SYNC_POOL_SIZE');
   if (pool !== undefined) options.poolSize = pool;
+  const preparedStatements = env.CLERK_SYNC_PREPARED_STATEMENTS?.trim().toLowerCase();
+  if (preparedStatements) {
+    if (!['0', '1', 'true', 'false', 'on', 'off'].includes(preparedStatements)) {
+      throw new ClerkSyncError('invalid_config', `CLERK_SYNC_PREPARED_STATEMENTS must be true or false, got "${preparedStatements}"`);
+    }
+    options.preparedStatements = ['1', 'true', 'on'].includes(preparedStatements);
+  }
   const rateLimit: NonNullable<ClerkSyncOptions['rateLimit']> = {};
   const failed = intFromEnv(env, 'CLERK_SYNC_RATE_LIMIT_FAILED');
   if (failed !== undefined) rateLimit.failed = failed;

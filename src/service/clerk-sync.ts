@@ -100,7 +100,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
   const openDb = (): Promise<Db> => {
     opened ??= (async () => {
       if (config.db) return config.db;
-      if (config.databaseUrl) return createPgDb({ connectionString: config.databaseUrl, max: config.poolSize });
+      if (config.databaseUrl) return createPgDb({ connectionString: config.databaseUrl, max: config.poolSize, preparedStatements: config.preparedStatements });
       return createPGliteDb(config.dataDir);
     })();
     return opened;
