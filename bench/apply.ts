@@ -7,9 +7,9 @@
  *   on a sample because at its speed the whole backlog would take minutes.
  * Each run starts from the same pending backlog and empty projections. Prints a table.
  *
- *   node --import tsx bench/apply.ts [--events 100000] [--batch 100,500] [--single-sample 5000] [--prepared]
+ *   node --import tsx bench/apply.ts [--events 100000] [--batch 100,500] [--single-sample 5000]
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -17,7 +17,6 @@ import { applyBatch, emptyCounts, addCounts, type ApplyDeps, type OutcomeCounts 
 import { claimEvents } from '../src/apply/claim.js';
 import { NO_SIDE_EFFECTS } from '../src/apply/side-effects.js';
 import { createLogger } from '../src/core/logger.js';
-import type { Db, Queryable } from '../src/core/db.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPgDb } from '../src/db/pg.js';
 import { enqueueEvents, type InboxItem } from '../src/inbox/enqueue.js';
@@ -27,8 +26,6 @@ const { values } = parseArgs({
     events: { type: 'string', default: '100000' },
     batch: { type: 'string', default: '100,500' },
     'single-sample': { type: 'string', default: '5000' },
-    /** Also measure the what-if of named prepared statements (a proposed change to src/db/pg.ts). */
-    prepared: { type: 'boolean', default: false },
     url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
@@ -106,47 +103,6 @@ function backlog(n: number): InboxItem[] {
   });
 }
 
-/**
- * What-if: the same `Db` as src/db/pg.ts, but every statement is a named prepared statement
- * (parsed and planned once per connection instead of once per call). Not what ships: it measures
- * the change proposed for src/db/pg.ts.
- */
-function preparedDb(connectionString: string, max: number): Db {
-  const pool = new pg.Pool({ connectionString, max });
-  pool.on('error', () => {});
-  const names = new Map<string, string>();
-  const nameOf = (text: string) => {
-    let name = names.get(text);
-    if (!name) names.set(text, (name = `cs_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
-    return name;
-  };
-  const run = async <T>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
-    const r = await q.query({ name: nameOf(text), text, values: params as unknown[] | undefined });
-    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
-  };
-  return {
-    kind: 'pg',
-    query: (text, params) => run(pool, text, params),
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
-        const tx: Queryable = { query: (text, params) => run(client, text, params) };
-        const result = await fn(tx);
-        await client.query('commit');
-        return result;
-      } catch (error) {
-        await client.query('rollback').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-    listen: async () => async () => {},
-    close: () => pool.end(),
-  };
-}
-
 interface Run {
   label: string;
   events: number;
@@ -182,16 +138,16 @@ async function main(): Promise<void> {
       await db.query('vacuum analyze');
     };
     /** `loops` claim-and-apply loops until `limit` events are done or nothing is due. */
-    const run = async (label: string, batchSize: number, loops: number, limit: number, viaDb: Db = db): Promise<Run> => {
+    const run = async (label: string, batchSize: number, loops: number, limit: number): Promise<Run> => {
       await reset();
-      const deps = { ...baseDeps, db: viaDb };
+      const deps = baseDeps;
       const counts = emptyCounts();
       let done = 0;
       const started = performance.now();
       await Promise.all(
         Array.from({ length: loops }, async () => {
           while (done < limit) {
-            const claimed = await claimEvents(viaDb, 'clerk', { limit: Math.min(batchSize, limit - done), leaseMs: 60_000, maxAttempts: 10 });
+            const claimed = await claimEvents(db, 'clerk', { limit: Math.min(batchSize, limit - done), leaseMs: 60_000, maxAttempts: 10 });
             if (claimed.length === 0) return;
             done += claimed.length;
             addCounts(counts, (await applyBatch(deps, claimed.map((c) => c.id))).counts);
@@ -205,11 +161,6 @@ async function main(): Promise<void> {
     runs.push(await run('one event per transaction', 1, 1, SINGLE_SAMPLE));
     for (const b of BATCHES) runs.push(await run(`batch ${b}, 1 loop`, b, 1, EVENTS));
     for (const b of BATCHES) runs.push(await run(`batch ${b}, 2 loops`, b, 2, EVENTS));
-    if (values.prepared) {
-      const prepared = preparedDb(url, 6);
-      runs.push(await run(`batch ${BATCHES[0]}, 2 loops, prepared statements (what-if)`, BATCHES[0]!, 2, EVENTS, prepared));
-      await prepared.close();
-    }
 
     const cpu = os.cpus();
     console.log(`\nclerk-sync apply benchmark: ${EVENTS.toLocaleString('en')} events, Postgres ${(await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version}, ${cpu.length}× ${cpu[0]?.model.trim()}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -221,7 +172,7 @@ async function main(): Promise<void> {
       const rate = r.events / (r.ms / 1000);
       console.log(`| ${r.label} | ${r.events.toLocaleString('en')} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(rate).toLocaleString('en')} | ${r.counts.applied} | ${r.counts.stale} | ${r.counts.failed + r.counts.dead} |`);
     }
-    const best = runs.slice(1).filter((r) => !r.label.includes('what-if')).reduce((a, b) => (b.events / b.ms > a.events / a.ms ? b : a));
+    const best = runs.slice(1).reduce((a, b) => (b.events / b.ms > a.events / a.ms ? b : a));
     const single = runs[0]!;
     console.log(`\nbest: ${best.label}, ${Math.round(best.events / (best.ms / 1000)).toLocaleString('en')} events/s, ${(best.events / (best.ms / 1000) / (single.events / (single.ms / 1000))).toFixed(1)}× one-per-transaction; backlog drained in ${(best.ms / 1000).toFixed(1)} s`);
     const failures = runs.reduce((n, r) => n + r.counts.failed + r.counts.dead, 0);
