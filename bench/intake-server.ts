@@ -1,6 +1,7 @@
 /**
  * One receiver for the intake benchmark, run as a child process so the load generator does not
- * share its event loop: `clerk-sync` (this project) or `baseline` (the seeds' hand-written
+ * share its event loop: `clerk-sync` (this project; `clerk-sync+worker` also runs the apply
+ * worker in the same process, as `clerk-sync serve` does) or `baseline` (the seeds' hand-written
  * route: Express + express.raw + svix's Webhook.verify per request + one upsert per event on a
  * pg pool of 10, no inbox). Prints `PORT <n>` when listening.
  */
@@ -43,14 +44,15 @@ async function baseline(): Promise<import('node:http').Server> {
   return app.listen(0, '127.0.0.1');
 }
 
-async function clerkSync(): Promise<import('node:http').Server> {
+async function clerkSync(withWorker: boolean): Promise<import('node:http').Server> {
   const sync = createClerkSync({ databaseUrl, secret, logLevel: 'silent', poolSize: 10 });
   await sync.migrate();
+  if (withWorker) await sync.startWorker({ dispatch: false });
   const server = createStandaloneServer(sync);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
 
-const server = kind === 'baseline' ? await baseline() : await clerkSync();
+const server = kind === 'baseline' ? await baseline() : await clerkSync(kind === 'clerk-sync+worker');
 if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
 console.log(`PORT ${(server.address() as AddressInfo).port}`);

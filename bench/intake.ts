@@ -5,6 +5,11 @@
  * HTTP, bodies signed ahead of time). After each run, every svix id that got a 2xx is looked
  * up in the database: `lost` must be 0.
  *
+ * Then end to end: clerk-sync with its worker running, events/s from the first request until
+ * every event is applied (the baseline writes its row in the request, so its intake rate is its
+ * end-to-end rate), and the p99 time from 2xx to applied (`applied_at - received_at`) under a
+ * paced load at half that rate.
+ *
  *   npm run bench:intake [-- --events 20000 --concurrency 16,64]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -75,7 +80,7 @@ function prepare(n: number, run: string): Prepared[] {
   });
 }
 
-async function load(port: number, path: string, events: Prepared[], concurrency: number) {
+async function load(port: number, path: string, events: Prepared[], concurrency: number, ratePerSecond?: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const ok: string[] = [];
@@ -94,7 +99,13 @@ async function load(port: number, path: string, events: Prepared[], concurrency:
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < events.length) {
-        const e = events[next++]!;
+        const index = next++;
+        const e = events[index]!;
+        if (ratePerSecond) {
+          const due = started + (index / ratePerSecond) * 1000;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
         const t = performance.now();
         const status = await sendOne(e);
         latencies.push(performance.now() - t);
@@ -119,7 +130,33 @@ async function countStored(databaseUrl: string, kind: string, ids: string[]): Pr
   return r.rows[0].n as number;
 }
 
+async function waitApplied(databaseUrl: string, ids: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    for (;;) {
+      const r = await c.query(`select count(*)::int as n from clerk.webhook_events where id = any($1::text[]) and status in ('applied', 'stale')`, [ids]);
+      if (r.rows[0].n === ids.length) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+async function applyLatencyP99(databaseUrl: string, ids: string[]): Promise<number> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  const r = await c.query(
+    `select percentile_cont(0.99) within group (order by extract(epoch from applied_at - received_at)) * 1000 as p99 from clerk.webhook_events where id = any($1::text[])`,
+    [ids],
+  );
+  await c.end();
+  return Number(r.rows[0].p99);
+}
+
 const results: Array<{ kind: string; concurrency: number; rate: number; p50: number; p99: number; lost: number; failed: number }> = [];
+const endToEnd: { baseline?: number; clerkSync?: number; pacedRate?: number; applyP99?: number } = {};
 const database = `clerk_sync_bench_${randomBytes(4).toString('hex')}`;
 await admin(`create database ${database}`);
 const databaseUrl = withDatabase(values.url!, database);
@@ -134,10 +171,27 @@ try {
         const r = await load(port, path, events, concurrency);
         const stored = await countStored(databaseUrl, kind, r.ok);
         results.push({ kind, concurrency, rate: r.rate, p50: r.p50, p99: r.p99, lost: r.ok.length - stored, failed: r.failed });
+        if (kind === 'baseline' && concurrency === 64) endToEnd.baseline = r.rate;
       } finally {
         child.kill('SIGTERM');
       }
     }
+  }
+  const { child, port } = await startReceiver('clerk-sync+worker', databaseUrl);
+  try {
+    await load(port, '/webhooks/clerk', prepare(Math.min(2000, EVENTS), 'e2ewarm'), 64);
+    const events = prepare(EVENTS, 'e2e');
+    const started = performance.now();
+    const r = await load(port, '/webhooks/clerk', events, 64);
+    await waitApplied(databaseUrl, r.ok);
+    endToEnd.clerkSync = r.ok.length / ((performance.now() - started) / 1000);
+    endToEnd.pacedRate = Math.round(endToEnd.clerkSync / 2);
+    const paced = prepare(Math.min(EVENTS, endToEnd.pacedRate * 10), 'e2epaced');
+    const p = await load(port, '/webhooks/clerk', paced, 64, endToEnd.pacedRate);
+    await waitApplied(databaseUrl, p.ok);
+    endToEnd.applyP99 = await applyLatencyP99(databaseUrl, p.ok);
+  } finally {
+    child.kill('SIGTERM');
   }
 } finally {
   await admin(`drop database if exists ${database} with (force)`);
@@ -149,6 +203,13 @@ for (const r of results) {
   const base = results.find((b) => b.kind === 'baseline' && b.concurrency === r.concurrency)!;
   console.log(
     `${r.kind.padEnd(12)} ${String(r.concurrency).padStart(5)} ${r.rate.toFixed(0).padStart(10)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.failed).padStart(9)} ${String(r.lost).padStart(6)} ${(r.rate / base.rate).toFixed(2).padStart(6)}x`,
+  );
+}
+if (endToEnd.clerkSync && endToEnd.baseline) {
+  console.log(
+    `\nEnd to end (HTTP to applied rows, worker running, 64 conns): clerk-sync ${endToEnd.clerkSync.toFixed(0)} events/s, ` +
+      `baseline ${endToEnd.baseline.toFixed(0)} events/s (${(endToEnd.clerkSync / endToEnd.baseline).toFixed(2)}x); ` +
+      `p99 from 2xx to applied at ${endToEnd.pacedRate} events/s: ${endToEnd.applyP99?.toFixed(0)} ms`,
   );
 }
 if (results.some((r) => r.lost !== 0)) {
