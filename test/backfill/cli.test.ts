@@ -11,16 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgress } from '../../src/cli/progress.js';
 import { backends } from '../support/databases.js';
+import { CLI, cliEnv as cleanEnv, cwd, runCli } from '../support/cli.js';
 import { startFakeClerkApi, type FakeClerkApi } from '../support/fake-clerk-api.js';
 
-const CLI = new URL('../../src/cli/index.ts', import.meta.url).pathname;
-const cwd = new URL('../..', import.meta.url).pathname;
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, CLERK_SYNC_LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'CLERK_SYNC_DATA_DIR', 'CLERK_SECRET_KEY', 'CLERK_API_URL', 'CLERK_WEBHOOK_SIGNING_SECRET', 'CLERK_SYNC_ADMIN_TOKEN', 'NODE_ENV']) delete e[k];
-  return { ...e, ...extra };
-}
 
 for (const backend of backends) {
   describe(`operator commands (${backend.name})`, () => {
@@ -28,16 +21,7 @@ for (const backend of backends) {
     let dbEnv: Record<string, string>;
     let dataDir: string;
     let drop = async () => {};
-    // Asynchronous: the fake Backend API answers from this process's event loop.
-    const cli = (args: string[], extra: Record<string, string> = {}) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd, env: cleanEnv({ ...dbEnv, ...extra }), timeout: 90_000 });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+    const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...dbEnv, ...extra });
     const api = () => ({ CLERK_SECRET_KEY: fake.secretKey, CLERK_API_URL: fake.url });
 
     beforeAll(async () => {

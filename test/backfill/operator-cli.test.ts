@@ -17,18 +17,11 @@ import { migrate } from '../../src/db/migrate.js';
 import { runBackfill } from '../../src/backfill/run.js';
 import { drain, fakeApi } from './support.js';
 import { backends } from '../support/databases.js';
+import { CLI, cliEnv as cleanEnv, cwd, runCli } from '../support/cli.js';
 import { startFakeClerkApi, type FakeClerkApi } from '../support/fake-clerk-api.js';
 import { startServer } from '../support/http.js';
 
-const CLI = new URL('../../src/cli/index.ts', import.meta.url).pathname;
-const cwd = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, CLERK_SYNC_LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'CLERK_SYNC_DATA_DIR', 'CLERK_SECRET_KEY', 'CLERK_API_URL', 'CLERK_WEBHOOK_SIGNING_SECRET', 'CLERK_SYNC_ADMIN_TOKEN', 'NODE_ENV']) delete e[k];
-  return { ...e, ...extra };
-}
 
 for (const backend of backends) {
   describe(`operator commands (${backend.name})`, () => {
@@ -36,16 +29,7 @@ for (const backend of backends) {
     let dbEnv: Record<string, string>;
     let dataDir: string;
     let drop = async () => {};
-    // Asynchronous: the fake Backend API answers from this process's event loop.
-    const cli = (args: string[], extra: Record<string, string> = {}) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd, env: cleanEnv({ ...dbEnv, ...extra }), timeout: 90_000 });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+    const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...dbEnv, ...extra });
     const api = () => ({ CLERK_SECRET_KEY: fake.secretKey, CLERK_API_URL: fake.url });
     const withDb = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
       const db = backend.name === 'postgres' ? createPgDb({ connectionString: dbEnv.DATABASE_URL!, max: 2 }) : await createPGliteDb(dataDir);
