@@ -12,13 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { applyBatch, emptyCounts, addCounts, type ApplyDeps, type OutcomeCounts } from '../src/apply/apply-batch.js';
 import { claimEvents } from '../src/apply/claim.js';
 import { NO_SIDE_EFFECTS } from '../src/apply/side-effects.js';
 import { createLogger } from '../src/core/logger.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPgDb } from '../src/db/pg.js';
+import { adminQuery, withDatabase } from './support.js';
 import { enqueueEvents, type InboxItem } from '../src/inbox/enqueue.js';
 
 const { values } = parseArgs({
@@ -34,21 +34,7 @@ const BATCHES = values.batch!.split(',').map(Number);
 const SINGLE_SAMPLE = Math.min(EVENTS, Number(values['single-sample']));
 const T0 = 1_750_000_000_000;
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: values.url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string) => adminQuery(values.url!, sql);
 
 /**
  * A deterministic mix, roughly what a growing B2B app sends: sessions and user updates dominate.

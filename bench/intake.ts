@@ -19,6 +19,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signedHeaders } from '../src/verify/index.js';
+import { adminQuery, withDatabase } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,18 +32,7 @@ const EVENTS = Number(values.events);
 const LEVELS = values.concurrency!.split(',').map(Number);
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: values.url });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
+const admin = (sql: string) => adminQuery(values.url!, sql);
 
 function startReceiver(kind: string, databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, databaseUrl, SECRET], {
