@@ -14,7 +14,7 @@ import { claimEvents } from './claim.js';
 import { releaseEvents } from './release.js';
 
 export interface WorkerSettings extends RetrySettings {
-  /** Events per claim and per apply transaction. @default 100 */
+  /** Events per claim and per apply transaction. @default 500 */
   batchSize: number;
   /** Claim-and-apply loops in this process (PGlite runs one). @default 2 */
   concurrency: number;
@@ -25,7 +25,7 @@ export interface WorkerSettings extends RetrySettings {
 }
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
-  batchSize: 100,
+  batchSize: 500,
   concurrency: 2,
   pollIntervalMs: 1000,
   leaseMs: 60_000,
