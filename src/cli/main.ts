@@ -15,11 +15,17 @@ type Command = { help: string; run(args: string[], env: Readonly<Record<string, 
 
 export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile };
 
+/** A command's help opens with its usage lines, a blank line, then a sentence saying what it does. */
+function summaryOf(help: string): string {
+  const lines = help.split('\n');
+  return lines[lines.indexOf('') + 1] ?? '';
+}
+
 const usage = `Usage: clerk-sync <command> [options]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.help.split('\n')[2] ?? ''}`)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${summaryOf(c.help)}`)
   .join('\n')}
 
 Run \`clerk-sync <command> --help\` for a command's options and exit codes.`;

@@ -220,6 +220,7 @@ export const ENV_VARS = [
   'SLACK_WEBHOOK_URL',
   'CLERK_SYNC_EMAIL_RELAY',
   'PORT',
+  'HOST',
   'NODE_ENV',
 ] as const;
 

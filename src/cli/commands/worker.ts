@@ -19,7 +19,7 @@ The embedded database (no DATABASE_URL) belongs to one process: with it, let \`s
 worker and do not start this command next to it.
 
   --concurrency N   claim-and-apply loops in this process (default $CLERK_SYNC_WORKER_CONCURRENCY or 2)
-  --batch-size N    events per claim and per transaction (default $CLERK_SYNC_WORKER_BATCH_SIZE or 100)
+  --batch-size N    events per claim and per transaction (default $CLERK_SYNC_WORKER_BATCH_SIZE or 500)
   --no-dispatch     apply only; another process sends side effects
   --no-apply        send side effects only; another process applies events
 
