@@ -75,6 +75,11 @@ export class Worker {
       options.listen === false ? undefined : new NotifyListener(options.db, INBOX_CHANNEL, () => this.wake(), options.logger, settings.pollIntervalMs);
   }
 
+  /** Subscribed to intake's NOTIFY (false while polling only). */
+  get listening(): boolean {
+    return this.#listener?.listening ?? false;
+  }
+
   get running(): boolean {
     return this.#lanes.length > 0 && !this.#stopping;
   }

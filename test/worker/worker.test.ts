@@ -79,8 +79,8 @@ for (const backend of backends) {
     });
 
     it('wakes on the NOTIFY of intake without waiting for its poll', async () => {
-      start({ pollIntervalMs: 60_000 });
-      await sleep(150);
+      const w = start({ pollIntervalMs: 60_000 });
+      await waitFor('listening', () => w.listening, 10_000);
       await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
       await waitFor('applied', async () => (await event('msg_1'))?.status === 'applied', 3000);
     });
