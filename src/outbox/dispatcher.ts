@@ -101,6 +101,11 @@ export class Dispatcher {
     this.#listener = options.listen === false ? undefined : new NotifyListener(this.#db, OUTBOX_CHANNEL, () => this.#wakeup.wake(), this.#logger, this.settings.pollIntervalMs);
   }
 
+  /** Subscribed to the outbox NOTIFY (false while polling only). */
+  get listening(): boolean {
+    return this.#listener?.listening ?? false;
+  }
+
   get running(): boolean {
     return this.#loop !== undefined && !this.#stopping;
   }

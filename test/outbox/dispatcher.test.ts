@@ -108,8 +108,8 @@ for (const backend of backends) {
     });
 
     it('wakes on NOTIFY without waiting for the poll', async () => {
-      start({ pollIntervalMs: 60_000 });
-      await sleep(100);
+      const d = start({ pollIntervalMs: 60_000 });
+      await waitFor('listening', () => d.listening, 10_000);
       await db.transaction((tx) => enqueueOutbox(tx, 'clerk', { kind: 'email.welcome', key: 'user_n', payload: welcome(7) }));
       await waitFor('sent by notification', async () => (await row('email.welcome', 'user_n'))?.status === 'sent', 3000);
     });
