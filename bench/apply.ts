@@ -18,7 +18,7 @@ import { NO_SIDE_EFFECTS } from '../src/apply/side-effects.js';
 import { createLogger } from '../src/core/logger.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPgDb } from '../src/db/pg.js';
-import { adminQuery, withDatabase } from './support.js';
+import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 import { enqueueEvents, type InboxItem } from '../src/inbox/enqueue.js';
 
 const { values } = parseArgs({
@@ -34,7 +34,7 @@ const BATCHES = values.batch!.split(',').map(Number);
 const SINGLE_SAMPLE = Math.min(EVENTS, Number(values['single-sample']));
 const T0 = 1_750_000_000_000;
 
-const admin = (sql: string) => adminQuery(values.url!, sql);
+const admin = (sql: string) => queryOnce(values.url!, sql).then(() => undefined);
 
 /**
  * A deterministic mix, roughly what a growing B2B app sends: sessions and user updates dominate.

@@ -19,7 +19,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signedHeaders } from '../src/verify/index.js';
-import { adminQuery, withDatabase } from './support.js';
+import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +32,7 @@ const EVENTS = Number(values.events);
 const LEVELS = values.concurrency!.split(',').map(Number);
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
-const admin = (sql: string) => adminQuery(values.url!, sql);
+const admin = (sql: string) => queryOnce(values.url!, sql).then(() => undefined);
 
 function startReceiver(kind: string, databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, databaseUrl, SECRET], {

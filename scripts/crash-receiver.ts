@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signedHeaders } from '../src/verify/index.js';
+import { withDatabase } from '../test/support/postgres-admin.js';
 
 const { values } = parseArgs({ options: { kills: { type: 'string', default: '20' }, dist: { type: 'boolean' }, only: { type: 'string' } } });
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,11 +39,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo));
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url });

@@ -35,6 +35,7 @@ import { createStandaloneServer } from '../src/server/standalone.js';
 import { signedHeaders } from '../src/verify/index.js';
 import { startFakeResend, type FakeResend } from '../test/support/fake-resend.js';
 import { startFakeSlack, type FakeSlack } from '../test/support/fake-slack.js';
+import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 
 const { values } = parseArgs({
   options: {
@@ -61,21 +62,8 @@ function check(name: string, ok: boolean, detail = ''): void {
 const log = (line: string) => console.log(`[${((Date.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const sql = queryOnce;
 
 async function waitUntil(what: string, ms: number, test: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms;

@@ -13,26 +13,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { fuzzServer, judge, summarize } from '../test/hardening/fuzz-engine.js';
 import { startServe } from '../test/hardening/support.js';
+import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '100000' }, seed: { type: 'string' } } });
 const adminUrl = process.env.FUZZ_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const name = `clerk_sync_fuzz_${randomBytes(5).toString('hex')}`;
-const dbUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-})();
+const dbUrl = withDatabase(adminUrl, name);
 const MAX_BODY = 64 * 1024;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => queryOnce(adminUrl, sql);
 
 async function main(): Promise<number> {
   await admin(`create database ${name}`);

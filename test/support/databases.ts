@@ -4,12 +4,12 @@
  * database and `drop()` removes it.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Db } from '../../src/core/db.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPgDb } from '../../src/db/pg.js';
 import { createPGliteDb } from '../../src/db/pglite.js';
-import { templateName, withDatabase } from './global-setup.js';
+import { templateName } from './global-setup.js';
+import { queryOnce, withDatabase } from './postgres-admin.js';
 
 export interface TestDatabase {
   db: Db;
@@ -32,15 +32,7 @@ const pglite: Backend = {
   },
 };
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const adminQuery = (url: string, sql: string) => queryOnce(url, sql);
 
 function postgres(url: string): Backend {
   return {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { createPgDb } from '../../src/db/pg.js';
 import { migrate } from '../../src/db/migrate.js';
 import { migrations } from '../../src/db/generated/migrations.js';
+import { withDatabase } from './postgres-admin.js';
 import { createHash } from 'node:crypto';
 
 export function templateName(): string {
@@ -13,11 +14,6 @@ export function templateName(): string {
   return `clerk_sync_tpl_${hash}`;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
 
 export default async function setup(): Promise<void> {
   const url = process.env.TEST_DATABASE_URL;

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { signEvent } from '../../../src/testing/index.js';
+import { queryOnce, withDatabase } from '../../support/postgres-admin.js';
 import type { StreamEvent } from './events.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -30,23 +31,13 @@ export interface E2eDatabase {
   drop(): Promise<void>;
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => queryOnce(adminUrl, sql);
 
 /** An empty database: the example's clerk-sync migrates it on the first webhook, as in production. */
 export async function createDatabase(): Promise<E2eDatabase> {
   const name = `clerk_sync_e2e_${randomBytes(6).toString('hex')}`;
   await admin(`create database ${name}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const url = withDatabase(adminUrl, name);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   return {
     url,
