@@ -11,7 +11,7 @@ export { createPGliteDb, wrapPGlite } from './db/pglite.js';
 export { migrate, pendingMigrations, type MigrateResult } from './db/migrate.js';
 export { parseSigningSecrets, verifyWebhook, type SigningKey, type VerifyResult } from './verify/index.js';
 export {
-  applyEvent, markEvent, Hooks, PayloadError, isKnownEventType, EVENT_TYPES, ProjectionRegistry, PROJECTIONS, defaultRegistry,
+  applyEvent, applyEvents, markEvent, Hooks, PayloadError, isKnownEventType, EVENT_TYPES, ProjectionRegistry, PROJECTIONS, defaultRegistry,
   type StoredEvent, type ApplyStatus, type ApplyContext, type Hook, type HookContext,
 } from './projections/index.js';
 export { can, accessFor, forOrganization, type AccessOptions, type OrganizationAccess, type OrganizationScope } from './access/index.js';

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable, type Db, type Queryable } from '../core/db.js';
-import { applyEvent, compareKeys, orderingKey, PayloadError, type ApplyContext, type ApplyStatus, type OrderingKey, type StoredEvent } from '../projections/index.js';
+import { applyEvents, PayloadError, type ApplyContext, type ApplyStatus, type StoredEvent } from '../projections/index.js';
 import { completeEvents } from './complete.js';
 import { failEvent } from './fail.js';
 import { lockEvents } from './lock.js';
@@ -54,13 +54,9 @@ export interface BatchResult {
 
 /** Applies the given events in `tx`; returns the outcome of each event it could lock. */
 export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: readonly string[]): Promise<Array<{ event: StoredEvent; status: ApplyStatus }>> {
-  const locked = await lockEvents(tx, deps.schema, ids);
-  // Grouped by entity, each entity's events in version order: fewer stale writes (correctness does
-  // not depend on it, the ordering guard in each upsert does), and every transaction takes its row
-  // locks in the same order, so concurrent batches wait for one another instead of deadlocking.
-  const events = locked.map((l) => ({ event: l.event, entity: entityOf(l.event), key: safeOrderingKey(l.event) })).sort(byEntityThenVersion);
-  const outcomes: Array<{ event: StoredEvent; status: ApplyStatus }> = [];
-  for (const { event } of events) outcomes.push({ event, status: await applyEvent(tx, event, deps.context) });
+  const events = (await lockEvents(tx, deps.schema, ids)).map((l) => l.event);
+  const statuses = await applyEvents(tx, events, deps.context);
+  const outcomes = events.map((event, i) => ({ event, status: statuses[i]! }));
   // After the whole batch, so a delete anywhere in it suppresses a welcome for the same user.
   for (const { event, status } of outcomes) await enqueueSideEffects(tx, deps.schema, event, status, deps.effects);
   await completeEvents(tx, deps.schema, outcomes.map((o) => ({ id: o.event.id, status: o.status })));
@@ -158,24 +154,4 @@ export function describeError(error: unknown): string {
 
 function errorFields(error: unknown): { message?: string; code?: string } {
   return { message: (error as Error)?.message, code: (error as { code?: string })?.code };
-}
-
-/** `user:user_123`: the type's resource (before the dot) and the data's id. */
-function entityOf(event: StoredEvent): string {
-  const data = event.payload?.data as { id?: unknown } | undefined;
-  return `${event.type.split('.')[0]}:${typeof data?.id === 'string' ? data.id : ''}`;
-}
-
-function byEntityThenVersion(a: { entity: string; key: OrderingKey }, b: { entity: string; key: OrderingKey }): number {
-  if (a.entity !== b.entity) return a.entity < b.entity ? -1 : 1;
-  return compareKeys(a.key, b.key);
-}
-
-function safeOrderingKey(event: StoredEvent): OrderingKey {
-  try {
-    return orderingKey(event);
-  } catch {
-    // A payload without data sorts first; applyEvent will reject it with a PayloadError.
-    return { version: 0, eventTs: 0, eventId: event.id };
-  }
 }

@@ -5,11 +5,11 @@
  */
 import { defaultRegistry } from './entities/index.js';
 
-export { applyEvent } from './apply.js';
+export { applyEvent, applyEvents } from './apply.js';
 export { Hooks } from './hooks.js';
 export { markEvent } from './mark.js';
 export { ProjectionRegistry, type Route } from './registry.js';
-export { defineProjection, type Projection, type ProjectionSpec, type EventAction } from './projection.js';
+export { defineProjection, type Projection, type ProjectionSpec, type EventAction, type UpsertRow, type TombstoneRow } from './projection.js';
 export { PROJECTIONS, defaultRegistry } from './entities/index.js';
 export { PayloadError, type ApplyContext, type ApplyStatus, type Hook, type HookContext, type StoredEvent } from './types.js';
 export { orderingKey, compareKeys, toMillis, type OrderingKey } from './version.js';

@@ -9,7 +9,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
-import { toMillis, type OrderingKey } from './version.js';
+import { compareKeys, toMillis, type OrderingKey } from './version.js';
 import { PayloadError } from './types.js';
 
 export type Data = Record<string, unknown>;
@@ -56,32 +56,57 @@ export interface Projection {
   readonly personalColumns: readonly string[];
   /** The user this event is about, for scrub mode. */
   ownerOf(data: Data, facts: EventFacts): string | null;
-  /** Writes the event's data under the ordering guard; true when the row changed. */
-  upsert(tx: Queryable, schema: string, id: string, data: Data, facts: EventFacts): Promise<boolean>;
-  /** Sets or lowers the tombstone; true when the row changed. */
-  tombstone(tx: Queryable, schema: string, id: string, deletedAt: number, scrub: boolean): Promise<boolean>;
+  /**
+   * Writes each row under the ordering guard, all in one statement; where several rows share an
+   * id only the newest competes. Returns the event ids whose row changed.
+   */
+  upsert(tx: Queryable, schema: string, rows: readonly UpsertRow[]): Promise<Set<string>>;
+  /**
+   * Sets or lowers each row's tombstone, all in one statement; where several share an id only the
+   * earliest competes (the first of equals). Returns the event ids whose row changed.
+   */
+  tombstone(tx: Queryable, schema: string, rows: readonly TombstoneRow[], scrub: boolean): Promise<Set<string>>;
   /** Parses the payload's data for an event that carries the object; throws PayloadError. */
   parse(type: string, data: Data): Data;
   /** The columns the projection writes, for the schema-agreement test. */
   readonly columnNames: readonly string[];
 }
 
+export interface UpsertRow {
+  id: string;
+  data: Data;
+  facts: EventFacts;
+}
+
+export interface TombstoneRow {
+  id: string;
+  /** Milliseconds. */
+  deletedAt: number;
+  eventId: string;
+}
+
 interface Column {
   name: string;
   cast: string;
-  value(raw: unknown): unknown;
+  value(raw: unknown): string | null;
 }
 
-function coerce(sqlType: string): (raw: unknown) => unknown {
+/**
+ * Every value travels as text (one `text[]` parameter per column, unnested and cast in SQL), so a
+ * batch of any size is one statement with a fixed text, prepared once.
+ */
+function coerce(sqlType: string): (raw: unknown) => string | null {
   if (sqlType === 'jsonb') return (v) => (v === undefined || v === null ? null : JSON.stringify(v));
-  if (sqlType.startsWith('timestamp')) return (v) => {
-    const ms = toMillis(v);
-    return ms === null ? null : new Date(ms).toISOString();
-  };
-  if (sqlType === 'text[]') return (v) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  if (sqlType === 'boolean') return (v) => (typeof v === 'boolean' ? v : null);
-  if (sqlType === 'integer' || sqlType === 'bigint') return (v) => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null);
+  if (sqlType.startsWith('timestamp')) return toIso;
+  if (sqlType === 'text[]') return (v) => arrayLiteral(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  if (sqlType === 'boolean') return (v) => (typeof v === 'boolean' ? String(v) : null);
+  if (sqlType === 'integer' || sqlType === 'bigint') return (v) => (typeof v === 'number' && Number.isFinite(v) ? String(Math.trunc(v)) : null);
   return (v) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
+}
+
+/** A Postgres array literal: every element quoted, so no element can be read as NULL or split. */
+function arrayLiteral(items: readonly string[]): string {
+  return `{${items.map((item) => `"${item.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function castFor(sqlType: string): string {
@@ -113,10 +138,10 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
     let text = upserts.get(schema);
     if (text) return text;
     const names = ['id', ...typed.map((c) => c.name), 'created_at', 'updated_at', 'raw', 'synced_at', '_version', '_event_ts', '_event_id'];
-    const casts = ['text', ...typed.map((c) => c.cast), 'timestamptz', 'timestamptz', 'jsonb'];
-    const values = casts.map((cast, i) => `$${i + 1}::${cast}`);
-    const n = casts.length;
-    values.push('now()', `$${n + 1}::bigint`, `$${n + 2}::bigint`, `$${n + 3}::text`);
+    const casts = ['text', ...typed.map((c) => c.cast), 'timestamptz', 'timestamptz', 'jsonb', null, 'bigint', 'bigint', 'text'];
+    const params = casts.filter((cast) => cast !== null).map((_, i) => `$${i + 1}::text[]`);
+    let p = 0;
+    const values = casts.map((cast) => (cast === null ? 'now()' : `u.c${++p}::${cast}`));
     const set = names
       .filter((name) => name !== 'id')
       .map((name) => {
@@ -125,10 +150,12 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
         return `${name} = excluded.${name}`;
       });
     text =
-      `insert into ${quoteIdentifier(schema)}.${table} as t (${names.join(', ')}) values (${values.join(', ')}) ` +
+      `insert into ${quoteIdentifier(schema)}.${table} as t (${names.join(', ')}) ` +
+      `select ${values.join(', ')} from unnest(${params.join(', ')}) as u(${params.map((_, i) => `c${i + 1}`).join(', ')}) ` +
       `on conflict (id) do update set ${set.join(', ')} ` +
       // The svix id compares by code point ("C") so the winner does not depend on the database's collation.
-      `where t._version is null or (t._version, t._event_ts, t._event_id collate "C") < (excluded._version, excluded._event_ts, excluded._event_id collate "C")`;
+      `where t._version is null or (t._version, t._event_ts, t._event_id collate "C") < (excluded._version, excluded._event_ts, excluded._event_id collate "C") ` +
+      'returning id';
     upserts.set(schema, text);
     return text;
   };
@@ -141,10 +168,11 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
     const erase = scrub ? [...personal].map((name) => `${name} = null`) : [];
     text =
       `insert into ${quoteIdentifier(schema)}.${table} as t (id, deleted_at, synced_at${scrub ? ', _scrubbed' : ''}) ` +
-      `values ($1::text, $2::timestamptz, now()${scrub ? ', true' : ''}) ` +
+      `select u.id, u.deleted_at::timestamptz, now()${scrub ? ', true' : ''} from unnest($1::text[], $2::text[]) as u(id, deleted_at) ` +
       // least(): several deletes of one id (replays, backfill) converge on the earliest.
       `on conflict (id) do update set deleted_at = least(t.deleted_at, excluded.deleted_at), synced_at = now()${scrub ? `, _scrubbed = true, ${erase.join(', ')}` : ''} ` +
-      `where t.deleted_at is null or excluded.deleted_at < t.deleted_at${scrub ? ' or not t._scrubbed' : ''}`;
+      `where t.deleted_at is null or excluded.deleted_at < t.deleted_at${scrub ? ' or not t._scrubbed' : ''} ` +
+      'returning id';
     tombstones.set(cacheKey, text);
     return text;
   };
@@ -169,19 +197,54 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
       }
       return result.data;
     },
-    async upsert(tx, schema, id, data, facts) {
-      const params: unknown[] = [id, ...typed.map((c) => c.value(c.extract(data, facts)))];
-      params.push(toIso(data.created_at ?? data.created_at_ms), toIso(data.updated_at), JSON.stringify(data));
-      params.push(facts.key.version, facts.key.eventTs, facts.key.eventId);
-      const result = await tx.query(upsertSql(schema), params);
-      return result.rowCount > 0;
+    async upsert(tx, schema, rows) {
+      const winners = [...newestPerId(rows).values()].sort(byId);
+      if (winners.length === 0) return new Set();
+      const columns: Array<Array<string | null>> = Array.from({ length: typed.length + 7 }, () => []);
+      for (const { id, data, facts } of winners) {
+        const values = [
+          id,
+          ...typed.map((c) => c.value(c.extract(data, facts))),
+          toIso(data.created_at ?? data.created_at_ms),
+          toIso(data.updated_at),
+          JSON.stringify(data),
+          String(facts.key.version),
+          String(facts.key.eventTs),
+          facts.key.eventId,
+        ];
+        values.forEach((value, i) => columns[i]!.push(value));
+      }
+      const result = await tx.query<{ id: string }>(upsertSql(schema), columns);
+      const byRowId = new Map(winners.map((w) => [w.id, w.facts.key.eventId]));
+      return new Set(result.rows.map((r) => byRowId.get(r.id)!));
     },
-    async tombstone(tx, schema, id, deletedAt, scrub) {
-      const result = await tx.query(tombstoneSql(schema, scrub && scrubbable), [id, new Date(deletedAt).toISOString()]);
-      return result.rowCount > 0;
+    async tombstone(tx, schema, rows, scrub) {
+      const earliest = new Map<string, TombstoneRow>();
+      for (const row of rows) {
+        const known = earliest.get(row.id);
+        if (!known || row.deletedAt < known.deletedAt) earliest.set(row.id, row);
+      }
+      const winners = [...earliest.values()].sort(byId);
+      if (winners.length === 0) return new Set();
+      const result = await tx.query<{ id: string }>(tombstoneSql(schema, scrub && scrubbable), [winners.map((w) => w.id), winners.map((w) => new Date(w.deletedAt).toISOString())]);
+      const byRowId = new Map(winners.map((w) => [w.id, w.eventId]));
+      return new Set(result.rows.map((r) => byRowId.get(r.id)!));
     },
   };
 }
+
+/** One statement cannot update a row twice, and only the newest of one id's rows could win anyway. */
+function newestPerId(rows: readonly UpsertRow[]): Map<string, UpsertRow> {
+  const newest = new Map<string, UpsertRow>();
+  for (const row of rows) {
+    const known = newest.get(row.id);
+    if (!known || compareKeys(known.facts.key, row.facts.key) < 0) newest.set(row.id, row);
+  }
+  return newest;
+}
+
+/** Rows go in id order, so concurrent batches lock them in the same order and wait rather than deadlock. */
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function toIso(value: unknown): string | null {
   const ms = toMillis(value);
