@@ -25,17 +25,23 @@ const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '16,64' },
+    /** `intake`: the receivers alone; `e2e`: with the worker (its baseline is the 64-connection baseline run). */
+    phases: { type: 'string', default: 'intake,e2e' },
+    /** Writes a V8 CPU profile of each receiver process into this folder. */
+    profile: { type: 'string' },
     url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
 const EVENTS = Number(values.events);
+const PHASES = new Set(values.phases!.split(','));
 const LEVELS = values.concurrency!.split(',').map(Number);
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 const admin = (sql: string) => queryOnce(values.url!, sql).then(() => undefined);
 
 function startReceiver(kind: string, databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, databaseUrl, SECRET], {
+  const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, databaseUrl, SECRET], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -134,6 +140,15 @@ async function waitApplied(databaseUrl: string, ids: string[]): Promise<void> {
   }
 }
 
+/** Apply transactions used: each stamps its events with its own `now()`. */
+async function countBatches(databaseUrl: string, ids: string[]): Promise<number> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  const r = await c.query(`select count(distinct applied_at)::int as n from clerk.webhook_events where id = any($1::text[])`, [ids]);
+  await c.end();
+  return r.rows[0].n as number;
+}
+
 async function applyLatencyP99(databaseUrl: string, ids: string[]): Promise<number> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
@@ -145,14 +160,35 @@ async function applyLatencyP99(databaseUrl: string, ids: string[]): Promise<numb
   return Number(r.rows[0].p99);
 }
 
+/** clerk-sync with its worker: the rate from the first request until all are applied, then the 2xx-to-applied p99 at half that rate. */
+async function endToEndRun(): Promise<void> {
+  const { child, port } = await startReceiver('clerk-sync+worker', databaseUrl);
+  try {
+    await load(port, '/webhooks/clerk', prepare(Math.min(2000, EVENTS), 'e2ewarm'), 64);
+    const events = prepare(EVENTS, 'e2e');
+    const started = performance.now();
+    const r = await load(port, '/webhooks/clerk', events, 64);
+    await waitApplied(databaseUrl, r.ok);
+    endToEnd.clerkSync = r.ok.length / ((performance.now() - started) / 1000);
+    endToEnd.batches = await countBatches(databaseUrl, r.ok);
+    endToEnd.pacedRate = Math.round(endToEnd.clerkSync / 2);
+    const paced = prepare(Math.min(EVENTS, endToEnd.pacedRate * 10), 'e2epaced');
+    const p = await load(port, '/webhooks/clerk', paced, 64, endToEnd.pacedRate);
+    await waitApplied(databaseUrl, p.ok);
+    endToEnd.applyP99 = await applyLatencyP99(databaseUrl, p.ok);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 const results: Array<{ kind: string; concurrency: number; rate: number; p50: number; p99: number; lost: number; failed: number }> = [];
-const endToEnd: { baseline?: number; clerkSync?: number; pacedRate?: number; applyP99?: number } = {};
+const endToEnd: { baseline?: number; clerkSync?: number; batches?: number; pacedRate?: number; applyP99?: number } = {};
 const database = `clerk_sync_bench_${randomBytes(4).toString('hex')}`;
 await admin(`create database ${database}`);
 const databaseUrl = withDatabase(values.url!, database);
 try {
   for (const concurrency of LEVELS) {
-    for (const kind of ['baseline', 'clerk-sync']) {
+    for (const kind of PHASES.has('intake') ? ['baseline', 'clerk-sync'] : concurrency === 64 ? ['baseline'] : []) {
       const { child, port } = await startReceiver(kind, databaseUrl);
       try {
         const path = kind === 'baseline' ? '/api/webhooks/clerk' : '/webhooks/clerk';
@@ -167,22 +203,7 @@ try {
       }
     }
   }
-  const { child, port } = await startReceiver('clerk-sync+worker', databaseUrl);
-  try {
-    await load(port, '/webhooks/clerk', prepare(Math.min(2000, EVENTS), 'e2ewarm'), 64);
-    const events = prepare(EVENTS, 'e2e');
-    const started = performance.now();
-    const r = await load(port, '/webhooks/clerk', events, 64);
-    await waitApplied(databaseUrl, r.ok);
-    endToEnd.clerkSync = r.ok.length / ((performance.now() - started) / 1000);
-    endToEnd.pacedRate = Math.round(endToEnd.clerkSync / 2);
-    const paced = prepare(Math.min(EVENTS, endToEnd.pacedRate * 10), 'e2epaced');
-    const p = await load(port, '/webhooks/clerk', paced, 64, endToEnd.pacedRate);
-    await waitApplied(databaseUrl, p.ok);
-    endToEnd.applyP99 = await applyLatencyP99(databaseUrl, p.ok);
-  } finally {
-    child.kill('SIGTERM');
-  }
+  if (PHASES.has('e2e')) await endToEndRun();
 } finally {
   await admin(`drop database if exists ${database} with (force)`);
 }
@@ -198,7 +219,8 @@ for (const r of results) {
 if (endToEnd.clerkSync && endToEnd.baseline) {
   console.log(
     `\nEnd to end (HTTP to applied rows, worker running, 64 conns): clerk-sync ${endToEnd.clerkSync.toFixed(0)} events/s, ` +
-      `baseline ${endToEnd.baseline.toFixed(0)} events/s (${(endToEnd.clerkSync / endToEnd.baseline).toFixed(2)}x); ` +
+      `baseline ${endToEnd.baseline.toFixed(0)} events/s (${(endToEnd.clerkSync / endToEnd.baseline).toFixed(2)}x), ` +
+      `${endToEnd.batches} apply transactions (${(EVENTS / endToEnd.batches!).toFixed(0)} events each on average); ` +
       `p99 from 2xx to applied at ${endToEnd.pacedRate} events/s: ${endToEnd.applyP99?.toFixed(0)} ms`,
   );
 }
