@@ -39,6 +39,8 @@ export interface ClaimArgs {
    * read back from the database can fall just before a row stored in the same millisecond.
    */
   receivedBefore?: string | Date | null;
+  /** Recorded in `claimed_by`, so the claimer can hand back a claim whose answer it lost (release.ts). */
+  claimer?: string;
 }
 
 export async function claimEvents(db: Queryable, schema: string, args: ClaimArgs): Promise<ClaimedEvent[]> {
@@ -49,7 +51,8 @@ export async function claimEvents(db: Queryable, schema: string, args: ClaimArgs
             status = case when e.attempts < $3 then e.status else 'dead' end,
             last_error = case when e.attempts < $3 then e.last_error
                               else 'gave up after ' || e.attempts || ' attempts (the last one never reported back: the worker stopped while applying it)' end,
-            next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+            next_attempt_at = now() + make_interval(secs => $2::double precision / 1000),
+            claimed_by = $5
        from (select id
                from ${s}.webhook_events
               where status in ('pending', 'failed')
@@ -60,7 +63,7 @@ export async function claimEvents(db: Queryable, schema: string, args: ClaimArgs
                 for update skip locked) due
       where e.id = due.id
   returning e.id, e.attempts, e.status`,
-    [args.limit, args.leaseMs, args.maxAttempts, args.receivedBefore instanceof Date ? args.receivedBefore.toISOString() : (args.receivedBefore ?? null)],
+    [args.limit, args.leaseMs, args.maxAttempts, args.receivedBefore instanceof Date ? args.receivedBefore.toISOString() : (args.receivedBefore ?? null), args.claimer ?? null],
   );
   return result.rows;
 }

@@ -34,6 +34,7 @@ export async function failEvent(db: Queryable, schema: string, args: FailEventAr
         set attempts = attempts + $4,
             status = case when $3 or attempts + $4 >= $5 then 'dead' else 'failed' end,
             last_error = $2,
+            claimed_by = null,
             next_attempt_at = case
               when $3 or attempts + $4 >= $5 then now()
               else now() + make_interval(secs => least($7, $6 * power(2, least(attempts + $4 - 1, 40))) * (0.5 + random() * 0.5) / 1000)

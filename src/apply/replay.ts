@@ -36,7 +36,7 @@ export async function replayEvents(db: Queryable, schema: string, selector: Repl
   const result = await db.query<{ n: number }>(
     `with replayed as (
        update ${quoteIdentifier(schema)}.webhook_events
-          set status = 'pending', attempts = 0, last_error = null, next_attempt_at = now(), applied_at = null
+          set status = 'pending', attempts = 0, last_error = null, next_attempt_at = now(), applied_at = null, claimed_by = null
         where ($1::text[] is null or id = any($1::text[]))
           and ($2::text is null or type = $2)
           and ($3::timestamptz is null or received_at >= $3)

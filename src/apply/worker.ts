@@ -5,13 +5,14 @@
  * `skip locked`, so they never wait on or take each other's events. It never crashes on a
  * database outage; it backs off, and when the database is back it renews its LISTEN and goes on.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../core/db.js';
 import { INBOX_CHANNEL } from '../inbox/enqueue.js';
 import { NotifyListener, outageDelay, Wakeup } from '../outbox/wakeup.js';
 import { addCounts, applyBatch, emptyCounts, type ApplyDeps, type EventOutcome, type OutcomeCounts, type RetrySettings } from './apply-batch.js';
 import { claimEvents } from './claim.js';
-import { releaseEvents } from './release.js';
+import { releaseClaims, releaseEvents } from './release.js';
 
 export interface WorkerSettings extends RetrySettings {
   /** Events per claim and per apply transaction. @default 500 */
@@ -118,6 +119,10 @@ export class Worker {
 
   async #run(wakeup: Wakeup): Promise<void> {
     const { batchSize, leaseMs, maxAttempts, pollIntervalMs } = this.settings;
+    // Names this loop's claims: a claim can commit while its answer is lost (the connection or the
+    // database dies in between), and then only this name finds those events again.
+    const claimer = randomUUID();
+    let claimInDoubt = false;
     while (!this.#stopping) {
       await this.#listener?.ensure();
       if (this.#stranded.length > 0) await this.#handBackStranded();
@@ -125,10 +130,16 @@ export class Worker {
       if (this.#stopping) break;
       let claimed;
       try {
-        claimed = await claimEvents(this.#deps.db, this.#deps.schema, { limit: batchSize, leaseMs, maxAttempts });
+        if (claimInDoubt) {
+          const handedBack = await releaseClaims(this.#deps.db, this.#deps.schema, claimer);
+          claimInDoubt = false;
+          if (handedBack > 0) this.#logger.info({ events: handedBack }, 'handed back events claimed just before the database went away');
+        }
+        claimed = await claimEvents(this.#deps.db, this.#deps.schema, { limit: batchSize, leaseMs, maxAttempts, claimer });
         if (this.#failures > 0) this.#logger.info('apply worker reconnected to the database');
         this.#failures = 0;
       } catch (error) {
+        claimInDoubt = true;
         await this.#databaseTrouble(error, wakeup);
         continue;
       }

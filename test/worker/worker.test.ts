@@ -199,6 +199,36 @@ for (const backend of backends) {
       expect(w.stats.applied).toBe(1);
     });
 
+    it('a claim that committed but whose answer was lost is handed back when the database returns, not after the lease', async () => {
+      await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
+      // The first claim runs on the server, then the connection "dies" before its answer arrives;
+      // the database stays unreachable for a few more rounds.
+      let claims = 0;
+      const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      const lossy: Db = {
+        ...db,
+        kind: db.kind,
+        query: async (text, params) => {
+          if (!text.includes('update "clerk".webhook_events e')) return db.query(text, params);
+          claims++;
+          if (claims === 1) {
+            await db.query(text, params);
+            throw reset();
+          }
+          if (claims <= 3) throw reset();
+          return db.query(text, params);
+        },
+        transaction: (fn) => db.transaction(fn),
+        listen: (channel, cb) => db.listen(channel, cb),
+        close: async () => {},
+      };
+      const w = start({ db: lossy, leaseMs: 60_000, concurrency: 1 });
+      await waitFor('applied well before the 60 s lease', async () => (await event('msg_1')).status === 'applied', 10_000);
+      expect(w.stats.applied).toBe(1);
+      // The lost claim's attempt was given back: one attempt, the one that applied it.
+      expect((await event('msg_1')).attempts).toBe(1);
+    });
+
     it('an event whose every claim died with its worker ends dead, not retried forever', async () => {
       await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
       for (let i = 0; i < 3; i++) expect(await claimEvents(db, 'clerk', { limit: 10, leaseMs: 0, maxAttempts: 3 })).toEqual([{ id: 'msg_1', attempts: i + 1, status: 'pending' }]);

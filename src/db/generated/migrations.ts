@@ -67,5 +67,13 @@ export const migrations: Migration[] = [
       "-- \"Last seen\": the newest activity over the user's sessions.\nCREATE VIEW \"clerk\".\"user_last_seen\" AS\nSELECT s.user_id, max(s.last_active_at) AS last_seen_at\nFROM \"clerk\".\"sessions\" s\nWHERE s.user_id IS NOT NULL\nGROUP BY s.user_id;",
       "CREATE FUNCTION \"clerk\".\"can\"(p_user_id text, p_organization_id text, p_permission text) RETURNS boolean\nLANGUAGE sql STABLE AS $$\n  SELECT EXISTS (\n    SELECT 1 FROM \"clerk\".\"user_permissions\"\n    WHERE user_id = p_user_id AND organization_id = p_organization_id AND permission = p_permission\n  )\n$$;"
     ]
+  },
+  {
+    "id": 4,
+    "name": "0003_claimed_by",
+    "checksum": "f9bc0b3dc9fbf649",
+    "statements": [
+      "ALTER TABLE \"clerk\".\"webhook_events\" ADD COLUMN \"claimed_by\" text;"
+    ]
   }
 ];

@@ -28,6 +28,8 @@ export const webhookEvents = clerk.table(
     lastError: text('last_error'),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     appliedAt: timestamp('applied_at', { withTimezone: true }),
+    /** The worker loop that last claimed the event, so it can hand back a claim whose answer it never got. */
+    claimedBy: text('claimed_by'),
   },
   (t) => [
     check('webhook_events_status_check', sql`${t.status} in ('pending', 'applied', 'stale', 'ignored', 'failed', 'dead')`),

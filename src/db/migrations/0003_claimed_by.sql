@@ -1,0 +1,1 @@
+ALTER TABLE "clerk"."webhook_events" ADD COLUMN "claimed_by" text;
