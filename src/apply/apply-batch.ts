@@ -11,7 +11,7 @@ import { isDatabaseUnavailable, type Db, type Queryable } from '../core/db.js';
 import { applyEvents, PayloadError, type ApplyContext, type ApplyStatus, type StoredEvent } from '../projections/index.js';
 import { completeEvents } from './complete.js';
 import { failEvent } from './fail.js';
-import { lockEvents } from './lock.js';
+import { takeEvents } from './lock.js';
 import { enqueueSideEffects, type SideEffectRules } from './side-effects.js';
 
 export interface RetrySettings {
@@ -54,7 +54,7 @@ export interface BatchResult {
 
 /** Applies the given events in `tx`; returns the outcome of each event it could lock. */
 export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: readonly string[]): Promise<Array<{ event: StoredEvent; status: ApplyStatus }>> {
-  const events = (await lockEvents(tx, deps.schema, ids)).map((l) => l.event);
+  const events = await takeEvents(tx, deps.schema, ids);
   const statuses = await applyEvents(tx, events, deps.context);
   const outcomes = events.map((event, i) => ({ event, status: statuses[i]! }));
   // After the whole batch, so a delete anywhere in it suppresses a welcome for the same user.
