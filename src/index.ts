@@ -16,11 +16,11 @@ export {
 } from './projections/index.js';
 export { can, accessFor, forOrganization, type AccessOptions, type OrganizationAccess, type OrganizationScope } from './access/index.js';
 export {
-  Worker, Runner, drainEvents, replayEvents, applyBatch, applyInline, claimEvents, enqueueSideEffects, NO_SIDE_EFFECTS, DEFAULT_WORKER_SETTINGS,
+  Worker, Runner, drainEvents, replayEvents, applyBatch, applyInline, claimEvents, enqueueSideEffects, enqueueBatchSideEffects, NO_SIDE_EFFECTS, DEFAULT_WORKER_SETTINGS,
   type WorkerOptions, type WorkerSettings, type RunningWorker, type DrainSummary, type DrainResult, type ReplaySelector, type ReplayableStatus,
   type ApplyDeps, type EventOutcome, type OutcomeCounts, type RetrySettings, type SideEffectRules,
 } from './apply/index.js';
-export { enqueueOutbox, OUTBOX_CHANNEL, type OutboxItem } from './outbox/enqueue.js';
+export { enqueueOutbox, enqueueOutboxMany, OUTBOX_CHANNEL, type OutboxItem } from './outbox/enqueue.js';
 export { OutboxRegistry, type OutboxHandler } from './outbox/registry.js';
 export { Dispatcher, idempotencyKeyFor, DEFAULT_DISPATCHER_SETTINGS, type DispatcherOptions, type DispatcherSettings, type DispatchCounts, type DispatchOutcome } from './outbox/dispatcher.js';
 export { replayOutbox, type OutboxReplaySelector } from './outbox/replay.js';

@@ -12,7 +12,7 @@ import { applyEvents, PayloadError, type ApplyContext, type ApplyStatus, type St
 import { completeEvents } from './complete.js';
 import { failEvent } from './fail.js';
 import { takeEvents } from './lock.js';
-import { enqueueSideEffects, type SideEffectRules } from './side-effects.js';
+import { enqueueBatchSideEffects, type SideEffectRules } from './side-effects.js';
 
 export interface RetrySettings {
   /** Attempts before an event is dead. @default 10 */
@@ -58,7 +58,7 @@ export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: re
   const statuses = await applyEvents(tx, events, deps.context);
   const outcomes = events.map((event, i) => ({ event, status: statuses[i]! }));
   // After the whole batch, so a delete anywhere in it suppresses a welcome for the same user.
-  for (const { event, status } of outcomes) await enqueueSideEffects(tx, deps.schema, event, status, deps.effects);
+  await enqueueBatchSideEffects(tx, deps.schema, outcomes, deps.effects);
   await completeEvents(tx, deps.schema, outcomes.map((o) => ({ id: o.event.id, status: o.status })));
   return outcomes;
 }

@@ -9,6 +9,6 @@ export { claimEvents, type ClaimArgs, type ClaimedEvent } from './claim.js';
 export { drainEvents, type DrainResult } from './drain.js';
 export { applyInline } from './inline.js';
 export { replayEvents, type ReplaySelector, type ReplayableStatus } from './replay.js';
-export { anySideEffects, enqueueSideEffects, NO_SIDE_EFFECTS, type SideEffectRules } from './side-effects.js';
+export { anySideEffects, enqueueBatchSideEffects, enqueueSideEffects, NO_SIDE_EFFECTS, type SideEffectRules } from './side-effects.js';
 export { DEFAULT_WORKER_SETTINGS, Worker, type WorkerOptions, type WorkerSettings } from './worker.js';
 export { Runner, type DrainSummary, type RunnerOptions, type RunningWorker } from './runner.js';

@@ -13,7 +13,7 @@
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
-import { enqueueOutbox } from '../outbox/enqueue.js';
+import { enqueueOutboxMany, type OutboxItem } from '../outbox/enqueue.js';
 import type { ApplyStatus, StoredEvent } from '../projections/index.js';
 import { BUILTIN_KINDS, type AdminWelcomeEmailData, type RelayEmailData, type SlackSignupData, type WelcomeEmailData } from '../core/sender.js';
 
@@ -36,25 +36,56 @@ export function anySideEffects(rules: SideEffectRules): boolean {
   return rules.welcomeEmail || rules.adminWelcomeEmail || rules.slackSignup || rules.emailRelay;
 }
 
+/** An effect, and the row whose deletion (anywhere in the batch or before) cancels it, if any. */
+interface Candidate {
+  item: OutboxItem;
+  unlessDeleted: { table: 'users' | 'organization_memberships'; id: string } | null;
+}
+
 /** Enqueues the event's effects in `tx`; returns how many new rows were written. */
 export async function enqueueSideEffects(tx: Queryable, schema: string, event: StoredEvent, status: ApplyStatus, rules: SideEffectRules): Promise<number> {
-  if (event.source === 'backfill' || status === 'ignored' || !anySideEffects(rules)) return 0;
+  return enqueueBatchSideEffects(tx, schema, [{ event, status }], rules);
+}
+
+/**
+ * The effects of a whole applied batch, in `tx`, after all of its rows are written (so a delete
+ * anywhere in the batch suppresses a welcome for the same user): one query per table for the
+ * deletions, one insert for the rows. Returns how many new rows were written.
+ */
+export async function enqueueBatchSideEffects(tx: Queryable, schema: string, outcomes: ReadonlyArray<{ event: StoredEvent; status: ApplyStatus }>, rules: SideEffectRules): Promise<number> {
+  if (!anySideEffects(rules)) return 0;
+  const candidates = outcomes.flatMap(({ event, status }) => candidatesFor(event, status, rules));
+  if (candidates.length === 0) return 0;
+  const deleted = new Set<string>();
+  for (const table of ['users', 'organization_memberships'] as const) {
+    const ids = candidates.flatMap((c) => (c.unlessDeleted?.table === table ? [c.unlessDeleted.id] : []));
+    if (ids.length === 0) continue;
+    const result = await tx.query<{ id: string }>(`select id from ${quoteIdentifier(schema)}.${table} where id = any($1::text[]) and deleted_at is not null`, [ids]);
+    for (const row of result.rows) deleted.add(`${table}:${row.id}`);
+  }
+  const items = candidates.filter((c) => !c.unlessDeleted || !deleted.has(`${c.unlessDeleted.table}:${c.unlessDeleted.id}`)).map((c) => c.item);
+  return (await enqueueOutboxMany(tx, schema, items)).length;
+}
+
+function candidatesFor(event: StoredEvent, status: ApplyStatus, rules: SideEffectRules): Candidate[] {
+  if (event.source === 'backfill' || status === 'ignored') return [];
   const data = obj(event.payload?.data);
   const id = str(data?.id);
-  if (!data || !id) return 0;
-  const items: Array<{ kind: string; key: string; payload: unknown }> = [];
+  if (!data || !id) return [];
+  const out: Candidate[] = [];
+  const add = (kind: string, payload: unknown, unlessDeleted: Candidate['unlessDeleted']) => out.push({ item: { kind, key: id, payload, eventId: event.id }, unlessDeleted });
 
   if (event.type === 'user.created' && (rules.welcomeEmail || rules.slackSignup)) {
-    if (await isDeleted(tx, schema, 'users', id)) return 0;
     const email = primaryEmail(data);
     const firstName = str(data.first_name);
     const lastName = str(data.last_name);
+    const user = { table: 'users', id } as const;
     if (rules.welcomeEmail && email) {
-      items.push({ kind: BUILTIN_KINDS.welcomeEmail, key: id, payload: { to: email, userId: id, firstName, lastName, username: str(data.username) } satisfies WelcomeEmailData });
+      add(BUILTIN_KINDS.welcomeEmail, { to: email, userId: id, firstName, lastName, username: str(data.username) } satisfies WelcomeEmailData, user);
     }
     if (rules.slackSignup) {
       const name = `${firstName ?? ''} ${lastName ?? ''}`.trim() || str(data.username);
-      items.push({ kind: BUILTIN_KINDS.slackSignup, key: id, payload: { userId: id, name, email } satisfies SlackSignupData });
+      add(BUILTIN_KINDS.slackSignup, { userId: id, name, email } satisfies SlackSignupData, user);
     }
   }
 
@@ -64,21 +95,18 @@ export async function enqueueSideEffects(tx: Queryable, schema: string, event: S
     const org = obj(data.organization);
     const to = str(user?.identifier);
     const userId = str(user?.user_id);
-    if (role && ADMIN_ROLES.has(role) && to?.includes('@') && userId && !(await isDeleted(tx, schema, 'organization_memberships', id))) {
-      items.push({
-        kind: BUILTIN_KINDS.adminWelcomeEmail,
-        key: id,
-        payload: {
-          to,
-          userId,
-          membershipId: id,
-          organizationId: str(org?.id) ?? '',
-          organizationName: str(org?.name),
-          role,
-          firstName: str(user?.first_name),
-          lastName: str(user?.last_name),
-        } satisfies AdminWelcomeEmailData,
-      });
+    if (role && ADMIN_ROLES.has(role) && to?.includes('@') && userId) {
+      const payload: AdminWelcomeEmailData = {
+        to,
+        userId,
+        membershipId: id,
+        organizationId: str(org?.id) ?? '',
+        organizationName: str(org?.name),
+        role,
+        firstName: str(user?.first_name),
+        lastName: str(user?.last_name),
+      };
+      add(BUILTIN_KINDS.adminWelcomeEmail, payload, { table: 'organization_memberships', id });
     }
   }
 
@@ -86,19 +114,12 @@ export async function enqueueSideEffects(tx: Queryable, schema: string, event: S
     const to = str(data.to_email_address);
     const subject = str(data.subject);
     if (to && subject) {
-      items.push({
-        kind: BUILTIN_KINDS.emailRelay,
-        key: id,
-        payload: { to, subject, html: str(data.body), text: str(data.body_plain), emailId: id, slug: str(data.slug), userId: str(data.user_id) } satisfies RelayEmailData,
-      });
+      const payload: RelayEmailData = { to, subject, html: str(data.body), text: str(data.body_plain), emailId: id, slug: str(data.slug), userId: str(data.user_id) };
+      // A relayed email is sent whatever became of its user: Clerk asked for it to be delivered.
+      add(BUILTIN_KINDS.emailRelay, payload, null);
     }
   }
-
-  let written = 0;
-  for (const item of items) {
-    if ((await enqueueOutbox(tx, schema, { ...item, eventId: event.id })) !== null) written++;
-  }
-  return written;
+  return out;
 }
 
 function primaryEmail(data: Data): string | null {
@@ -106,11 +127,6 @@ function primaryEmail(data: Data): string | null {
   const primaryId = str(data.primary_email_address_id);
   const primary = list.find((e) => primaryId !== null && e.id === primaryId) ?? list[0];
   return str(primary?.email_address);
-}
-
-async function isDeleted(tx: Queryable, schema: string, table: 'users' | 'organization_memberships', id: string): Promise<boolean> {
-  const result = await tx.query<{ deleted: boolean }>(`select deleted_at is not null as deleted from ${quoteIdentifier(schema)}.${table} where id = $1`, [id]);
-  return result.rows[0]?.deleted === true;
 }
 
 /** The rules to apply: those wanted whose kind has a sender here (built in or registered). */

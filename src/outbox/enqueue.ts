@@ -29,19 +29,31 @@ export interface OutboxItem {
  * });
  */
 export async function enqueueOutbox(tx: Queryable, schema: string, item: OutboxItem): Promise<number | null> {
-  if (!item.kind || !item.key) throw new TypeError('enqueueOutbox: kind and key must be non-empty strings');
-  // The notify is sent at commit (Postgres holds notifications until then), so a dispatcher never
-  // wakes for a row it cannot see yet; a rolled-back apply sends nothing.
+  return (await enqueueOutboxMany(tx, schema, [item]))[0] ?? null;
+}
+
+/** Several effects in one statement; returns the ids of the rows that are new. */
+export async function enqueueOutboxMany(tx: Queryable, schema: string, items: readonly OutboxItem[]): Promise<number[]> {
+  const unique = new Map<string, OutboxItem>();
+  for (const item of items) {
+    if (!item.kind || !item.key) throw new TypeError('enqueueOutbox: kind and key must be non-empty strings');
+    const id = JSON.stringify([item.kind, item.key]);
+    if (!unique.has(id)) unique.set(id, item);
+  }
+  if (unique.size === 0) return [];
+  const rows = [...unique.values()];
+  // The notify is sent at commit (Postgres holds notifications until then, and sends one per
+  // channel and payload), so a dispatcher never wakes for a row it cannot see yet; a rolled-back
+  // apply sends nothing.
   const result = await tx.query<{ id: string }>(
     `with ins as (
        insert into ${quoteIdentifier(schema)}.outbox (event_id, kind, key, payload)
-       values ($1, $2, $3, $4::jsonb)
+       select event_id, kind, key, payload::jsonb from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as i(event_id, kind, key, payload)
        on conflict (kind, key) do nothing
        returning id
      )
      select id, pg_notify('${OUTBOX_CHANNEL}', '') from ins`,
-    [item.eventId ?? null, item.kind, item.key, JSON.stringify(item.payload ?? null)],
+    [rows.map((i) => i.eventId ?? null), rows.map((i) => i.kind), rows.map((i) => i.key), rows.map((i) => JSON.stringify(i.payload ?? null))],
   );
-  const row = result.rows[0];
-  return row ? Number(row.id) : null;
+  return result.rows.map((r) => Number(r.id));
 }

@@ -351,6 +351,9 @@ for (const backend of backends) {
           { id: 'msg_m1b', type: 'organizationMembership.updated', data: membership('orgmem_1', 'user_1', 'org:admin', 5) },
           { id: 'msg_m2', type: 'organizationMembership.created', data: membership('orgmem_2', 'user_2', 'org:member') },
           { id: 'msg_m3', type: 'organizationMembership.updated', data: membership('orgmem_3', 'user_3', 'org:admin', 3) },
+          // Deleted in the same batch: no welcome for a membership that is already gone.
+          { id: 'msg_m4', type: 'organizationMembership.created', data: membership('orgmem_4', 'user_4', 'org:admin') },
+          { id: 'msg_m4d', type: 'organizationMembership.deleted', data: membership('orgmem_4', 'user_4', 'org:admin', 7), timestamp: T0 + 7000 },
         ]);
         expect((await outbox()).map((r) => `${r.kind}/${r.key}`)).toEqual(['email.admin_welcome/orgmem_1', 'email.admin_welcome/orgmem_3']);
         const payload = (await db.query<{ payload: any }>("select payload from clerk.outbox where key = 'orgmem_1'")).rows[0]!.payload;
