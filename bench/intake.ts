@@ -160,24 +160,33 @@ async function applyLatencyP99(databaseUrl: string, ids: string[]): Promise<numb
   return Number(r.rows[0].p99);
 }
 
-/** clerk-sync with its worker: the rate from the first request until all are applied, then the 2xx-to-applied p99 at half that rate. */
+/**
+ * clerk-sync with its worker: the rate from the first request until all are applied, then the
+ * 2xx-to-applied p99 at half that rate. On a database of its own: the intake runs leave their
+ * events pending (no worker ran), and a worker started on them would apply that backlog first.
+ */
 async function endToEndRun(): Promise<void> {
-  const { child, port } = await startReceiver('clerk-sync+worker', databaseUrl);
+  const e2eDatabase = `${database}_e2e`;
+  await admin(`create database ${e2eDatabase}`);
+  const url = withDatabase(values.url!, e2eDatabase);
+  const { child, port } = await startReceiver('clerk-sync+worker', url);
   try {
     await load(port, '/webhooks/clerk', prepare(Math.min(2000, EVENTS), 'e2ewarm'), 64);
     const events = prepare(EVENTS, 'e2e');
     const started = performance.now();
     const r = await load(port, '/webhooks/clerk', events, 64);
-    await waitApplied(databaseUrl, r.ok);
+    await waitApplied(url, r.ok);
     endToEnd.clerkSync = r.ok.length / ((performance.now() - started) / 1000);
-    endToEnd.batches = await countBatches(databaseUrl, r.ok);
+    endToEnd.batches = await countBatches(url, r.ok);
     endToEnd.pacedRate = Math.round(endToEnd.clerkSync / 2);
     const paced = prepare(Math.min(EVENTS, endToEnd.pacedRate * 10), 'e2epaced');
     const p = await load(port, '/webhooks/clerk', paced, 64, endToEnd.pacedRate);
-    await waitApplied(databaseUrl, p.ok);
-    endToEnd.applyP99 = await applyLatencyP99(databaseUrl, p.ok);
+    await waitApplied(url, p.ok);
+    endToEnd.applyP99 = await applyLatencyP99(url, p.ok);
   } finally {
     child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
+    await admin(`drop database if exists ${e2eDatabase} with (force)`);
   }
 }
 

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   invalid_config: { status: 500, message: 'The configuration is invalid' },
   migration_failed: { status: 500, message: 'A database migration failed' },
   database_newer_than_code: { status: 500, message: 'The database has migrations this version of clerk-sync does not know' },
+  database_in_use: { status: 500, message: 'The embedded database folder is in use by another process' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

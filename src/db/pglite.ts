@@ -4,12 +4,92 @@
  * connection: PGlite serialises queries and transactions itself.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Db, Queryable, QueryResult } from '../core/db.js';
+import { ClerkSyncError } from '../core/errors.js';
 
-/** dataDir: a folder, or undefined for an in-memory database (tests). */
+/**
+ * dataDir: a folder, or undefined for an in-memory database (tests). A folder belongs to one
+ * process at a time: PGlite has no shared memory or locks between processes, so a second one
+ * would write the same files and corrupt them. A lock file holding the owner's pid says so; a
+ * lock left by a process that is gone (kill -9) is taken over.
+ */
 export async function createPGliteDb(dataDir?: string): Promise<Db> {
-  const lite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
-  return wrapPGlite(lite);
+  if (!dataDir) return wrapPGlite(await PGlite.create());
+  const unlock = lockDataDir(dataDir);
+  try {
+    const db = wrapPGlite(await PGlite.create(dataDir));
+    return {
+      ...db,
+      close: async () => {
+        try {
+          await db.close();
+        } finally {
+          unlock();
+        }
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+const LOCK_FILE = 'clerk-sync.pid';
+/** Folders this process holds: its own pid in a lock file is otherwise a leftover of an earlier process that had the same pid (containers restart as pid 1). */
+const held = new Set<string>();
+
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = resolve(dataDir, LOCK_FILE);
+  const inUse = (owner: number) =>
+    new ClerkSyncError(
+      'database_in_use',
+      `The embedded database in ${dataDir} is in use by process ${owner}. PGlite serves one process: stop that one, use another CLERK_SYNC_DATA_DIR, or set DATABASE_URL to share a Postgres. (If no such process uses it, delete ${path}.)`,
+    );
+  if (held.has(path)) throw inUse(process.pid);
+  // Two rounds: the second follows a stale lock's removal (or the owner's own, between our tries).
+  for (let round = 0; round < 2; round++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      held.add(path);
+      return () => {
+        held.delete(path);
+        try {
+          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number.parseInt(readIfExists(path) ?? '', 10);
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw inUse(owner);
+    rmSync(path, { force: true });
+  }
+  throw inUse(Number.parseInt(readIfExists(path) ?? '0', 10));
+}
+
+function readIfExists(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function wrapPGlite(lite: PGlite): Db {

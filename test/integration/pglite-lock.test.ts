@@ -1,0 +1,66 @@
+/**
+ * The embedded database's folder belongs to one process at a time: a second opener is refused
+ * with `database_in_use` (and changes nothing), a lock left by a process that is gone is taken over.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPGliteDb } from '../../src/db/pglite.js';
+
+const dirs: string[] = [];
+const freshDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-lock-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('embedded database folder lock', () => {
+  it('refuses a second opener in the same process, and the first goes on working', async () => {
+    const dir = freshDir();
+    const db = await createPGliteDb(dir);
+    await db.query('create table t (x int)');
+    await expect(createPGliteDb(dir)).rejects.toMatchObject({ code: 'database_in_use' });
+    await db.query('insert into t values (1)');
+    expect((await db.query<{ n: number }>('select count(*)::int as n from t')).rows[0]!.n).toBe(1);
+    await db.close();
+    expect(existsSync(join(dir, 'clerk-sync.pid'))).toBe(false);
+    // Closed: the folder can be opened again, with its data.
+    const again = await createPGliteDb(dir);
+    expect((await again.query<{ n: number }>('select count(*)::int as n from t')).rows[0]!.n).toBe(1);
+    await again.close();
+  });
+
+  it('refuses a folder held by another live process, naming it; takes over once that process is gone', async () => {
+    const dir = freshDir();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, 'clerk-sync.pid'), String(other.pid));
+      const refusal = await createPGliteDb(dir).then(
+        () => null,
+        (error: unknown) => error as { code: string; message: string },
+      );
+      expect(refusal?.code).toBe('database_in_use');
+      expect(refusal?.message).toContain(`process ${other.pid}`);
+      expect(readFileSync(join(dir, 'clerk-sync.pid'), 'utf8')).toBe(String(other.pid));
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    const db = await createPGliteDb(dir);
+    expect(readFileSync(join(dir, 'clerk-sync.pid'), 'utf8')).toBe(String(process.pid));
+    await db.close();
+  });
+
+  it('takes over a lock holding its own pid from an earlier run (a container restarted as the same pid)', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'clerk-sync.pid'), String(process.pid));
+    const db = await createPGliteDb(dir);
+    await db.close();
+    expect(existsSync(join(dir, 'clerk-sync.pid'))).toBe(false);
+  });
+});
