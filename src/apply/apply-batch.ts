@@ -11,7 +11,7 @@ import { isDatabaseUnavailable, type Db, type Queryable } from '../core/db.js';
 import { applyEvents, PayloadError, type ApplyContext, type ApplyStatus, type StoredEvent } from '../projections/index.js';
 import { completeEvents } from './complete.js';
 import { failEvent } from './fail.js';
-import { takeEvents } from './lock.js';
+import { takeEvents } from './take.js';
 import { enqueueBatchSideEffects, type SideEffectRules } from './side-effects.js';
 
 export interface RetrySettings {

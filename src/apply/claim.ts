@@ -1,7 +1,7 @@
 /**
  * Claims a batch of due inbox events for one worker. The claim is a short lease committed on its
  * own (attempts + 1, next_attempt_at pushed past the lease), and the apply transaction then
- * locks the rows again (lock.ts). Two statements instead of one long transaction because:
+ * takes the rows again (take.ts). Two statements instead of one long transaction because:
  * - attempts are counted even when the worker dies mid-apply (kill -9, OOM), so an event that
  *   crashes its worker every time still runs out of attempts instead of looping forever;
  * - correctness never rests on the lease: the apply transaction re-locks and re-checks status, so

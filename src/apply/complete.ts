@@ -1,5 +1,5 @@
 /**
- * Corrects the outcome of events that takeEvents (lock.ts) marked `applied` but that turned out
+ * Corrects the outcome of events that takeEvents (take.ts) marked `applied` but that turned out
  * stale or ignored, in one statement, inside the transaction that applied them: the projection
  * rows and the inbox status commit or roll back together, which is what "applied exactly once in
  * effect" rests on. By primary key, on rows this transaction already holds, so it never waits.
