@@ -1,13 +1,14 @@
 /**
  * Convergence, as a property: random histories of users, organizations, memberships, sessions and
  * roles (ties, envelope timestamps in seconds or milliseconds, deletes before creates, unbumped
- * membership deletes) are delivered in order, shuffled, reversed and with random duplicates; the
- * tables and the ABAC views always equal a simple model's final state. A failure prints
- * fast-check's seed and path: rerun with `{ seed, path }` in fc.assert to replay it.
+ * membership deletes) are delivered in order, shuffled, reversed and with random duplicates, one
+ * event at a time and in batches; the tables and the ABAC views always equal a simple model's
+ * final state. A failure prints fast-check's seed and path: rerun with `{ seed, path }` in
+ * fc.assert to replay it.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyEvent, type StoredEvent } from '../../src/projections/index.js';
+import { applyEvent, applyEvents, type StoredEvent } from '../../src/projections/index.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { normalise, SOFT } from './support.js';
 
@@ -250,12 +251,18 @@ for (const backend of backends) {
           fc.asyncProperty(history, fc.integer(), async (events, seed) => {
             const expected = expectedTables(events);
             for (const [order, list] of Object.entries(deliveries(events, seed))) {
-              await database.db.transaction(async (tx) => {
-                // delete, not truncate: much cheaper on Postgres for a few rows, run hundreds of times
-                for (const table of Object.keys(COLUMNS)) await tx.query(`delete from clerk.${table}`);
-                for (const e of list) await applyEvent(tx, toStored(e), SOFT);
-              });
-              expect(await state(), order).toEqual(expected);
+              // One event at a time, then in batches as the worker applies them (one statement per
+              // table, several events about one row in a batch), with a batch size drawn from the seed.
+              const batchSize = 2 + (Math.abs(seed) % Math.max(1, list.length));
+              for (const mode of ['one by one', `batches of ${batchSize}`]) {
+                await database.db.transaction(async (tx) => {
+                  // delete, not truncate: much cheaper on Postgres for a few rows, run hundreds of times
+                  for (const table of Object.keys(COLUMNS)) await tx.query(`delete from clerk.${table}`);
+                  if (mode === 'one by one') for (const e of list) await applyEvent(tx, toStored(e), SOFT);
+                  else for (let i = 0; i < list.length; i += batchSize) await applyEvents(tx, list.slice(i, i + batchSize).map(toStored), SOFT);
+                });
+                expect(await state(), `${order}, ${mode}`).toEqual(expected);
+              }
             }
           }),
           { numRuns: NUM_RUNS },
