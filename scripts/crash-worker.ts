@@ -568,11 +568,12 @@ async function phaseRestart(): Promise<void> {
     log(`phase 3: ${x.acked.size} acknowledged, ${stored} stored (a delivery in flight at the crash may be stored without its answer: Svix retries it, a duplicate)`);
     check('phase 3: while the database is down, deliveries get 503 and none is acknowledged', down.length > 0 && downOk === 0 && down503 === down.length, `${down.length} deliveries while down: ${down503}× 503, ${downOk}× 2xx, others ${down.length - down503 - downOk}; stop took ${stoppedAt - downAt} ms`);
     check('phase 3: the receiver recovers by itself once the database is back', after.some((o) => o.status === 200), `${after.filter((o) => o.status === 200).length} of ${after.length} deliveries after the restart answered 200`);
-    // Well inside the 60 s claim lease: what the crash interrupted (a batch under way, a claim whose
-    // answer was lost) is handed back as soon as the database answers, not when the lease ends.
+    // What the crash interrupted (a batch under way, a claim whose answer was lost) is handed back
+    // as soon as the database answers (test/worker/worker.test.ts shows each with a 60 s lease);
+    // at the latest it returns when the 15 s claim lease ends.
     const settled = await settle(databaseUrl, 25_000);
     const settledIn = ((Date.now() - upAt) / 1000).toFixed(1);
-    check('phase 3: the same worker process applied everything, including what arrived after the restart, inside the claim lease', settled && serve.proc.exitCode === null && serve.pid === servePid, `all applied ${settledIn} s after the restart; serve pid ${servePid} still running: ${serve.proc.exitCode === null}`);
+    check('phase 3: the same worker process applied everything, including what arrived after the restart, within 25 s', settled && serve.proc.exitCode === null && serve.pid === servePid, `all applied ${settledIn} s after the restart; serve pid ${servePid} still running: ${serve.proc.exitCode === null}`);
     // `serve` is the plain CLI (no apply-log hook): stored, applied and converged is what it shows.
     await verifyApplied('phase 3', databaseUrl, x, false);
     const code = await serve.term();

@@ -8,6 +8,7 @@
 import { quoteIdentifier } from '../db/identifiers.js';
 import { addCounts, applyBatch, emptyCounts, type ApplyDeps, type OutcomeCounts } from './apply-batch.js';
 import { claimEvents } from './claim.js';
+import { DEFAULT_WORKER_SETTINGS } from './worker.js';
 
 export interface DrainResult extends OutcomeCounts {
   /** Events still pending or failed after the drain (scheduled retries, other workers' claims, newer events). */
@@ -21,7 +22,7 @@ export async function drainEvents(deps: ApplyDeps, options: { batchSize?: number
   const [{ now }] = (await deps.db.query<{ now: string }>('select now()::text as now')).rows as [{ now: string }];
   const total = emptyCounts();
   for (;;) {
-    const claimed = await claimEvents(deps.db, deps.schema, { limit: batchSize, leaseMs: options.leaseMs ?? 60_000, maxAttempts: deps.retry.maxAttempts, receivedBefore: now });
+    const claimed = await claimEvents(deps.db, deps.schema, { limit: batchSize, leaseMs: options.leaseMs ?? DEFAULT_WORKER_SETTINGS.leaseMs, maxAttempts: deps.retry.maxAttempts, receivedBefore: now });
     if (claimed.length === 0) break;
     const dead = claimed.filter((c) => c.status === 'dead');
     total.dead += dead.length;

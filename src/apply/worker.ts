@@ -21,7 +21,12 @@ export interface WorkerSettings extends RetrySettings {
   concurrency: number;
   /** How often to look for due events when no notification arrives. @default 1000 */
   pollIntervalMs: number;
-  /** How long a claimed event is reserved for its worker before another may take it. @default 60000 */
+  /**
+   * How long a claimed event is reserved for its worker before another may take it. Only the
+   * moments between the claim and the apply transaction's first statement rest on it (from then
+   * on the row locks keep other workers off, however long the batch takes), so it can be short;
+   * it is how long the events of a worker killed mid-batch wait. @default 15000
+   */
   leaseMs: number;
 }
 
@@ -29,7 +34,7 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   batchSize: 500,
   concurrency: 2,
   pollIntervalMs: 1000,
-  leaseMs: 60_000,
+  leaseMs: 15_000,
   maxAttempts: 10,
   retryBaseMs: 5000,
   retryMaxMs: 3_600_000,

@@ -102,13 +102,13 @@ export const optionsSchema = z
         retryBaseMs: z.number().int().positive().default(5000),
         /** Longest retry delay. @default 3600000 */
         retryMaxMs: z.number().int().positive().default(3_600_000),
-        /** How long a claimed event is reserved for its worker; after a crash it waits this long. @default 60000 */
-        leaseMs: z.number().int().min(100).default(60_000),
+        /** How long a claimed event is reserved for its worker; after a crash it waits this long. @default 15000 */
+        leaseMs: z.number().int().min(100).default(15_000),
         /** Graceful stop: how long to let the batch under way finish. @default 10000 */
         shutdownTimeoutMs: z.number().int().positive().default(10_000),
       })
       .strict()
-      .default({ batchSize: 500, concurrency: 2, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 5000, retryMaxMs: 3_600_000, leaseMs: 60_000, shutdownTimeoutMs: 10_000 }),
+      .default({ batchSize: 500, concurrency: 2, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 5000, retryMaxMs: 3_600_000, leaseMs: 15_000, shutdownTimeoutMs: 10_000 }),
     /** The outbox dispatcher that sends side effects (docs/side-effects.md). */
     outbox: z
       .object({
