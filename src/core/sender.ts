@@ -38,6 +38,13 @@ export interface SendOptions {
 export interface Sender {
   readonly kind: string;
   send(message: OutboxMessage, options: SendOptions): Promise<SendResult>;
+  /**
+   * Does the provider drop a repeat of a send it already accepted (by `idempotencyKey`)? Then a
+   * send whose fate is unknown (its dispatcher stopped mid-send, or it timed out) is simply sent
+   * again. `false` (Slack): such a row is not sent again but goes `dead` as in doubt, for an
+   * operator to check and replay, because a repeat would be seen twice. @default true
+   */
+  readonly deduplicates?: boolean;
 }
 
 /**

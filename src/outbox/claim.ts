@@ -23,6 +23,8 @@ export interface ClaimedOutboxRow {
   payload: unknown;
   attempts: number;
   status: 'pending' | 'failed' | 'dead';
+  /** An earlier claim of this row never recorded its outcome (its dispatcher stopped mid-send): that send may have gone out. */
+  in_doubt: boolean;
 }
 
 export interface ClaimOutboxArgs {
@@ -42,8 +44,9 @@ export async function claimOutbox(db: Queryable, schema: string, args: ClaimOutb
             status = case when o.attempts < $4 then o.status else 'dead' end,
             last_error = case when o.attempts < $4 then o.last_error
                               else 'gave up after ' || o.attempts || ' attempts (the last one never reported back: the dispatcher stopped while sending)' end,
-            next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
-       from (select id
+            next_attempt_at = now() + make_interval(secs => $3::double precision / 1000),
+            sending_since = case when o.attempts < $4 then now() end
+       from (select id, sending_since as previous_send
                from ${s}.outbox
               where status in ('pending', 'failed')
                 and next_attempt_at <= now()
@@ -53,7 +56,7 @@ export async function claimOutbox(db: Queryable, schema: string, args: ClaimOutb
               limit $2
                 for update skip locked) due
       where o.id = due.id
-  returning o.id, o.event_id, o.kind, o.key, o.payload, o.attempts, o.status`,
+  returning o.id, o.event_id, o.kind, o.key, o.payload, o.attempts, o.status, due.previous_send is not null as in_doubt`,
     [args.kinds, args.limit, args.leaseMs, args.maxAttempts, args.eventId ?? null],
   );
   return result.rows.map((r) => ({ ...r, id: Number(r.id) }));

@@ -9,7 +9,7 @@ import { quoteIdentifier } from '../db/identifiers.js';
 export async function completeOutbox(db: Queryable, schema: string, id: number): Promise<void> {
   await db.query(
     `update ${quoteIdentifier(schema)}.outbox
-        set status = 'sent', sent_at = now(), last_error = null
+        set status = 'sent', sent_at = now(), last_error = null, sending_since = null
       where id = $1 and status in ('pending', 'failed')`,
     [id],
   );

@@ -252,7 +252,7 @@ export class Dispatcher {
       await this.#persist(() => releaseOutbox(this.#db, this.#schema, [row]), log);
       return this.#report(row.kind, 'released');
     }
-    const result = await this.#send(sender, row);
+    const result = row.in_doubt && sender.deduplicates === false ? IN_DOUBT_AFTER_STOP : await this.#send(sender, row);
     if (result.ok) {
       await this.#persist(() => completeOutbox(this.#db, this.#schema, row.id), log);
       this.#logger.info({ ...log, detail: result.detail }, 'side effect sent');
@@ -300,7 +300,11 @@ export class Dispatcher {
     const signal = AbortSignal.any([AbortSignal.timeout(this.settings.sendTimeoutMs), this.#shutdown.signal]);
     try {
       const result = await sender.send(message, { signal });
-      if (!result.ok && signal.aborted && !this.#shutdown.signal.aborted) return { ok: false, retryable: true, error: `${result.error} (${abortReason(signal)})` };
+      if (!result.ok && signal.aborted && !this.#shutdown.signal.aborted) {
+        // Timed out: the provider may have acted on it all the same.
+        if (sender.deduplicates === false) return { ok: false, retryable: false, error: `${IN_DOUBT} (${result.error}, ${abortReason(signal)})` };
+        return { ok: false, retryable: true, error: `${result.error} (${abortReason(signal)})` };
+      }
       return result;
     } catch (error) {
       return classifyThrown(error, signal);
@@ -331,6 +335,10 @@ export class Dispatcher {
     return outcome;
   }
 }
+
+/** The start of `last_error` for a row not sent again because its last send's fate is unknown. */
+export const IN_DOUBT = 'in doubt: the last send may have gone out, and this provider cannot drop a repeat; check, then replay it if it did not';
+const IN_DOUBT_AFTER_STOP: SendResult = { ok: false, retryable: false, error: `${IN_DOUBT} (a dispatcher stopped while sending it)` };
 
 function settingsFrom(options: Partial<DispatcherSettings>): DispatcherSettings {
   const settings = { ...DEFAULT_DISPATCHER_SETTINGS };

@@ -27,6 +27,7 @@ export async function failOutbox(db: Queryable, schema: string, args: FailOutbox
   const result = await db.query<{ status: 'failed' | 'dead' }>(
     `update ${quoteIdentifier(schema)}.outbox
         set status = case when $4 or attempts >= $5 then 'dead' else 'failed' end,
+            sending_since = null,
             last_error = $3,
             next_attempt_at = case
               when $4 or attempts >= $5 then now()

@@ -10,7 +10,7 @@ export async function releaseOutbox(db: Queryable, schema: string, rows: Readonl
   if (rows.length === 0) return;
   await db.query(
     `update ${quoteIdentifier(schema)}.outbox o
-        set attempts = o.attempts - 1, next_attempt_at = now()
+        set attempts = o.attempts - 1, next_attempt_at = now(), sending_since = null
        from unnest($1::bigint[], $2::int[]) as r(id, attempts)
       where o.id = r.id and o.attempts = r.attempts and o.status in ('pending', 'failed')`,
     [rows.map((r) => r.id), rows.map((r) => r.attempts)],

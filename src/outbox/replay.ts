@@ -21,7 +21,7 @@ export async function replayOutbox(db: Queryable, schema: string, selector: Outb
   const result = await db.query<{ n: number }>(
     `with replayed as (
        update ${quoteIdentifier(schema)}.outbox
-          set status = 'pending', attempts = 0, last_error = null, next_attempt_at = now(), sent_at = null
+          set status = 'pending', attempts = 0, last_error = null, next_attempt_at = now(), sent_at = null, sending_since = null
         where (case when $1 then id = any($2::bigint[]) else status = any($3::text[]) end)
           and ($4::text is null or kind = $4)
        returning id

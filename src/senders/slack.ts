@@ -4,7 +4,8 @@
  * `invalid_payload` (400), `action_prohibited` (403), `no_service`/`channel_not_found` (404),
  * `channel_is_archived`/`no_active_hooks` (410) mean the message or the hook is wrong and will
  * stay wrong; 429 (with Retry-After) and 5xx are worth retrying. Incoming webhooks take no
- * idempotency key, so a retry after a lost answer can post twice: see docs/side-effects.md.
+ * idempotency key, so a send whose answer was lost is not retried (it could post twice): the row
+ * goes dead as in doubt, see docs/side-effects.md.
  */
 import { BUILTIN_KINDS, parseRetryAfter, type OutboxMessage, type SendResult, type Sender, type SlackSignupData } from '../core/sender.js';
 import { resolveTemplates, type SlackMessage, type Templates } from './templates.js';
@@ -22,6 +23,8 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
   const templates = resolveTemplates(options.templates);
   return {
     kind: SLACK_KINDS.signup,
+    // Incoming webhooks take no idempotency key: a send whose fate is unknown is not repeated.
+    deduplicates: false,
     async send(message: OutboxMessage, { signal }) {
       let body: SlackMessage;
       try {

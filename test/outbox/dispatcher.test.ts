@@ -234,6 +234,31 @@ for (const backend of backends) {
       expect(resend.emails).toHaveLength(1);
     });
 
+    it('Slack (no idempotency key): a row whose dispatcher died mid-send is not posted again but dead as in doubt; replay posts it', async () => {
+      await enqueueOutbox(db, 'clerk', { kind: 'slack.signup', key: 'user_1', payload: { userId: 'user_1', name: 'Ann', email: null } });
+      // The "dead" dispatcher claimed it and never recorded an outcome: Slack may have posted it.
+      await claimOutbox(db, 'clerk', { kinds: ['slack.signup'], limit: 10, leaseMs: 0, maxAttempts: 12 });
+      start();
+      await settled('slack.signup', 'user_1', 'dead');
+      const r = await row('slack.signup', 'user_1');
+      expect(r.last_error).toMatch(/^in doubt: .*a dispatcher stopped while sending it/);
+      expect(slack.messages).toHaveLength(0);
+      // The operator checked the channel: it never arrived.
+      expect(await replayOutbox(db, 'clerk', { ids: [Number(r.id)] })).toBe(1);
+      await settled('slack.signup', 'user_1');
+      expect(slack.messages).toHaveLength(1);
+    });
+
+    it('Slack: a send that times out is dead as in doubt, not retried; Resend retries the same (its key drops a repeat)', async () => {
+      slack.failNext({ status: 'hang' });
+      await enqueueOutbox(db, 'clerk', { kind: 'slack.signup', key: 'user_1', payload: { userId: 'user_1', name: 'Ann', email: null } });
+      start({ sendTimeoutMs: 200 });
+      await settled('slack.signup', 'user_1', 'dead');
+      const r = await row('slack.signup', 'user_1');
+      expect(r.attempts).toBe(1);
+      expect(r.last_error).toMatch(/^in doubt: .*timed out/);
+    });
+
     it('a row whose every attempt died with its dispatcher ends dead, not retried forever', async () => {
       await enqueueOutbox(db, 'clerk', { kind: 'email.welcome', key: 'user_1', payload: welcome(1) });
       for (let i = 0; i < 3; i++) {

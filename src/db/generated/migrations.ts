@@ -75,5 +75,13 @@ export const migrations: Migration[] = [
     "statements": [
       "ALTER TABLE \"clerk\".\"webhook_events\" ADD COLUMN \"claimed_by\" text;"
     ]
+  },
+  {
+    "id": 5,
+    "name": "0004_outbox_sending_since",
+    "checksum": "eb840d2c7ee574b9",
+    "statements": [
+      "ALTER TABLE \"clerk\".\"outbox\" ADD COLUMN \"sending_since\" timestamp with time zone;"
+    ]
   }
 ];

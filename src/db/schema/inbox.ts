@@ -58,6 +58,8 @@ export const outbox = clerk.table(
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** Set by a claim, cleared when its outcome is recorded: still set at the next claim, the last send's fate is unknown. */
+    sendingSince: timestamp('sending_since', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('outbox_kind_key_idx').on(t.kind, t.key),

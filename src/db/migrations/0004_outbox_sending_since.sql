@@ -1,0 +1,1 @@
+ALTER TABLE "clerk"."outbox" ADD COLUMN "sending_since" timestamp with time zone;
