@@ -27,7 +27,15 @@ export interface OutboxMessage {
 
 export type SendResult =
   | { ok: true; /** Provider's id or a short note, kept for logs. */ detail?: string }
-  | { ok: false; retryable: true; error: string; /** From a 429's Retry-After. */ retryAfterMs?: number }
+  | {
+      ok: false;
+      retryable: true;
+      error: string;
+      /** From a 429's Retry-After. */
+      retryAfterMs?: number;
+      /** The request may have reached the provider (the connection broke after it was sent): see `Sender.deduplicates`. */
+      inDoubt?: boolean;
+    }
   | { ok: false; retryable: false; error: string };
 
 export interface SendOptions {

@@ -259,8 +259,10 @@ export class Dispatcher {
       return this.#report(row.kind, 'sent');
     }
     if (this.#shutdown.signal.aborted) {
-      // Cut off by shutdown, not by the provider: not the row's fault, so the attempt is handed back.
-      await this.#persist(() => releaseOutbox(this.#db, this.#schema, [row]), log);
+      // Cut off by shutdown, not by the provider: not the row's fault, so the attempt is handed
+      // back. Unless the provider cannot drop a repeat: then the send may have gone out, and the row
+      // keeps its claim, so that the next claim finds it in doubt rather than sending it again.
+      if (sender.deduplicates !== false) await this.#persist(() => releaseOutbox(this.#db, this.#schema, [row]), log);
       return this.#report(row.kind, 'released');
     }
     const retryAfterMs = result.retryable ? result.retryAfterMs : undefined;
@@ -300,12 +302,12 @@ export class Dispatcher {
     const signal = AbortSignal.any([AbortSignal.timeout(this.settings.sendTimeoutMs), this.#shutdown.signal]);
     try {
       const result = await sender.send(message, { signal });
-      if (!result.ok && signal.aborted && !this.#shutdown.signal.aborted) {
-        // Timed out: the provider may have acted on it all the same.
-        if (sender.deduplicates === false) return { ok: false, retryable: false, error: `${IN_DOUBT} (${result.error}, ${abortReason(signal)})` };
-        return { ok: false, retryable: true, error: `${result.error} (${abortReason(signal)})` };
-      }
-      return result;
+      if (result.ok) return result;
+      // Timed out, or the connection broke after the request went out: the provider may have acted on it all the same.
+      const timedOut = signal.aborted && !this.#shutdown.signal.aborted;
+      const error = timedOut ? `${result.error} (${abortReason(signal)})` : result.error;
+      if ((timedOut || (result.retryable && result.inDoubt)) && sender.deduplicates === false) return { ok: false, retryable: false, error: `${IN_DOUBT} (${error})` };
+      return timedOut ? { ok: false, retryable: true, error } : result;
     } catch (error) {
       return classifyThrown(error, signal);
     }

@@ -37,12 +37,17 @@ export function createSlackSender(options: SlackSenderOptions): Sender {
   };
 }
 
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
 export async function postToSlack(url: string, body: SlackMessage, signal: AbortSignal): Promise<SendResult> {
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
   } catch (error) {
-    return { ok: false, retryable: true, error: `slack request failed: ${(error as Error)?.message ?? String(error)}` };
+    const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+    const reason = `slack request failed: ${(error as Error)?.message ?? String(error)}${typeof cause?.code === 'string' ? ` (${cause.code})` : ''}`;
+    // A connection that was never made sent nothing; any other break may have come after Slack posted.
+    return { ok: false, retryable: true, error: reason, inDoubt: !NOT_CONNECTED.has(String(cause?.code)) };
   }
   const text = (await response.text().catch(() => '')).slice(0, 200);
   if (response.ok) return { ok: true, detail: text || undefined };

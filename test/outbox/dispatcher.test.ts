@@ -3,6 +3,7 @@
  * sent once per (kind, key), retried with backoff, held back by Retry-After, dead-lettered with
  * their reason, recovered after a crashed dispatcher's lease, released at shutdown, replayable.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentSendError } from '../../src/core/sender.js';
 import type { Db } from '../../src/core/db.js';
@@ -257,6 +258,45 @@ for (const backend of backends) {
       const r = await row('slack.signup', 'user_1');
       expect(r.attempts).toBe(1);
       expect(r.last_error).toMatch(/^in doubt: .*timed out/);
+    });
+
+    it('Slack: a connection broken after the request went out is in doubt; one never made is retried', async () => {
+      slack.failNext({ status: 'destroy' });
+      await enqueueOutbox(db, 'clerk', { kind: 'slack.signup', key: 'user_1', payload: { userId: 'user_1', name: 'Ann', email: null } });
+      const first = start({ concurrency: 1 });
+      await settled('slack.signup', 'user_1', 'dead');
+      expect(await row('slack.signup', 'user_1')).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/^in doubt: .*slack request failed/) });
+      await first.stop({ timeoutMs: 100 });
+      running = running.filter((x) => x !== first);
+
+      // A port nothing listens on: the request never left, so sending again is safe.
+      const closed = await new Promise<number>((resolve) => {
+        const server = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as net.AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const r = new OutboxRegistry().register('slack.signup', createSlackSender({ webhookUrl: `http://127.0.0.1:${closed}/services/T/B/X` }));
+      await enqueueOutbox(db, 'clerk', { kind: 'slack.signup', key: 'user_2', payload: { userId: 'user_2', name: 'Bo', email: null } });
+      start({ registry: r, maxAttempts: 2 });
+      await settled('slack.signup', 'user_2', 'dead');
+      const refused = await row('slack.signup', 'user_2');
+      expect(refused.attempts).toBe(2);
+      expect(refused.last_error).toMatch(/^slack request failed: .*ECONNREFUSED/);
+    });
+
+    it('Slack: a send cut off by stop() keeps its claim, and the next dispatcher finds it in doubt', async () => {
+      slack.failNext({ status: 'hang' });
+      await enqueueOutbox(db, 'clerk', { kind: 'slack.signup', key: 'user_1', payload: { userId: 'user_1', name: 'Ann', email: null } });
+      const d = start({ sendTimeoutMs: 30_000, leaseMs: 300 });
+      await waitFor('request in flight', () => slack.posts.length === 1);
+      await d.stop({ timeoutMs: 100 });
+      running = running.filter((x) => x !== d);
+      expect(await row('slack.signup', 'user_1')).toMatchObject({ status: 'pending', attempts: 1 });
+      start({ leaseMs: 300 });
+      await settled('slack.signup', 'user_1', 'dead');
+      expect((await row('slack.signup', 'user_1')).last_error).toMatch(/^in doubt: /);
+      expect(slack.messages).toHaveLength(0);
     });
 
     it('a row whose every attempt died with its dispatcher ends dead, not retried forever', async () => {
