@@ -118,12 +118,9 @@ async function load(port: number, path: string, events: Prepared[], concurrency:
 }
 
 async function countStored(databaseUrl: string, kind: string, ids: string[]): Promise<number> {
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
   const table = kind === 'baseline' ? 'baseline_users' : 'clerk.webhook_events';
-  const r = await c.query(`select count(*)::int as n from ${table} where id = any($1::text[])`, [ids]);
-  await c.end();
-  return r.rows[0].n as number;
+  const [r] = await queryOnce<{ n: number }>(databaseUrl, `select count(*)::int as n from ${table} where id = any($1::text[])`, [ids]);
+  return r!.n;
 }
 
 async function waitApplied(databaseUrl: string, ids: string[]): Promise<void> {
@@ -142,22 +139,17 @@ async function waitApplied(databaseUrl: string, ids: string[]): Promise<void> {
 
 /** Apply transactions used: each stamps its events with its own `now()`. */
 async function countBatches(databaseUrl: string, ids: string[]): Promise<number> {
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  const r = await c.query(`select count(distinct applied_at)::int as n from clerk.webhook_events where id = any($1::text[])`, [ids]);
-  await c.end();
-  return r.rows[0].n as number;
+  const [r] = await queryOnce<{ n: number }>(databaseUrl, `select count(distinct applied_at)::int as n from clerk.webhook_events where id = any($1::text[])`, [ids]);
+  return r!.n;
 }
 
 async function applyLatencyP99(databaseUrl: string, ids: string[]): Promise<number> {
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  const r = await c.query(
+  const [r] = await queryOnce<{ p99: number }>(
+    databaseUrl,
     `select percentile_cont(0.99) within group (order by extract(epoch from applied_at - received_at)) * 1000 as p99 from clerk.webhook_events where id = any($1::text[])`,
     [ids],
   );
-  await c.end();
-  return Number(r.rows[0].p99);
+  return Number(r!.p99);
 }
 
 /**

@@ -6,12 +6,14 @@
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
 
+const HAND_BACK = 'attempts = greatest(attempts - 1, 0), next_attempt_at = now(), claimed_by = null';
+
 /** By primary key: a worker shutting down, or back from an outage, with events it claimed. */
 export async function releaseEvents(db: Queryable, schema: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await db.query(
     `update ${quoteIdentifier(schema)}.webhook_events
-        set attempts = greatest(attempts - 1, 0), next_attempt_at = now(), claimed_by = null
+        set ${HAND_BACK}
       where id = any($1::text[]) and status in ('pending', 'failed')`,
     [ids],
   );
@@ -27,7 +29,7 @@ export async function releaseEvents(db: Queryable, schema: string, ids: readonly
 export async function releaseClaims(db: Queryable, schema: string, claimer: string): Promise<number> {
   const result = await db.query(
     `update ${quoteIdentifier(schema)}.webhook_events
-        set attempts = greatest(attempts - 1, 0), next_attempt_at = now(), claimed_by = null
+        set ${HAND_BACK}
       where claimed_by = $1 and status in ('pending', 'failed') and next_attempt_at > now()`,
     [claimer],
   );

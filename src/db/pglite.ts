@@ -4,7 +4,7 @@
  * connection: PGlite serialises queries and transactions itself.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Db, Queryable, QueryResult } from '../core/db.js';
 import { ClerkSyncError } from '../core/errors.js';
@@ -58,11 +58,7 @@ function lockDataDir(dataDir: string): () => void {
       held.add(path);
       return () => {
         held.delete(path);
-        try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
-        } catch {
-          // Already gone: nothing to release.
-        }
+        if (readIfExists(path) === String(process.pid)) rmSync(path, { force: true });
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -4,10 +4,10 @@
  * mode refuses to start without a secret, and SIGTERM stops it with exit code 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const CLI = new URL('../../src/cli/index.ts', import.meta.url).pathname;
 const cwd = new URL('../..', import.meta.url).pathname;
@@ -40,15 +40,9 @@ function startServe(env: Record<string, string>): Promise<{ child: ChildProcess;
   });
 }
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'clerk-sync-cli-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const dirs = tempDirs('clerk-sync-cli-');
+const tempDir = dirs.make;
+afterAll(dirs.removeAll);
 
 describe('clerk-sync serve', () => {
   it('runs in dev mode on PGlite with a generated secret, accepts `send`, and stops on SIGTERM', async () => {

@@ -3,21 +3,15 @@
  * with `database_in_use` (and changes nothing), a lock left by a process that is gone is taken over.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPGliteDb } from '../../src/db/pglite.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-const freshDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-lock-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const dirs = tempDirs('clerk-sync-lock-');
+const freshDir = dirs.make;
+afterEach(dirs.removeAll);
 
 describe('embedded database folder lock', () => {
   it('refuses a second opener in the same process, and the first goes on working', async () => {

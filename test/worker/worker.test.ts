@@ -54,6 +54,15 @@ for (const backend of backends) {
       workers.push(w);
       return w;
     };
+    /** The test database, with some of its methods replaced (to inject failures); close() leaves it open. */
+    const dbWith = (over: Partial<Pick<Db, 'query' | 'transaction'>>): Db => ({
+      kind: db.kind,
+      query: (text, params) => db.query(text, params),
+      transaction: (fn) => db.transaction(fn),
+      listen: (channel, cb) => db.listen(channel, cb),
+      close: async () => {},
+      ...over,
+    });
     const statuses = async () =>
       Object.fromEntries((await db.query<{ id: string; status: string }>('select id, status from clerk.webhook_events order by id')).rows.map((r) => [r.id, r.status]));
     const event = async (id: string) =>
@@ -182,14 +191,10 @@ for (const backend of backends) {
       // The database "goes away" for the apply transaction and the reachability probe, then comes back.
       let down = true;
       const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-      const flaky: Db = {
-        ...db,
-        kind: db.kind,
+      const flaky = dbWith({
         query: (text, params) => (down && text === 'select 1' ? Promise.reject(refused()) : db.query(text, params)),
         transaction: (fn) => (down ? Promise.reject(refused()) : db.transaction(fn)),
-        listen: (channel, cb) => db.listen(channel, cb),
-        close: async () => {},
-      };
+      });
       const w = start({ db: flaky, leaseMs: 60_000, concurrency: 1 });
       await waitFor('claimed', async () => (await event('msg_1')).attempts === 1);
       await sleep(200);
@@ -205,9 +210,7 @@ for (const backend of backends) {
       // the database stays unreachable for a few more rounds.
       let claims = 0;
       const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-      const lossy: Db = {
-        ...db,
-        kind: db.kind,
+      const lossy = dbWith({
         query: async (text, params) => {
           if (!text.includes('update "clerk".webhook_events e')) return db.query(text, params);
           claims++;
@@ -218,10 +221,7 @@ for (const backend of backends) {
           if (claims <= 3) throw reset();
           return db.query(text, params);
         },
-        transaction: (fn) => db.transaction(fn),
-        listen: (channel, cb) => db.listen(channel, cb),
-        close: async () => {},
-      };
+      });
       const w = start({ db: lossy, leaseMs: 60_000, concurrency: 1 });
       await waitFor('applied well before the 60 s lease', async () => (await event('msg_1')).status === 'applied', 10_000);
       expect(w.stats.applied).toBe(1);
