@@ -3,11 +3,13 @@
  * share its event loop: `clerk-sync` (this project; `clerk-sync+worker` also runs the apply
  * worker in the same process, as `clerk-sync serve` does) or `baseline` (the seeds' hand-written
  * route: Express + express.raw + svix's Webhook.verify per request + one upsert per event on a
- * pg pool of 10, no inbox). Prints `PORT <n>` when listening.
+ * pg pool of 10, no inbox), or `ceiling` (answers 200 without any work: the most this machine
+ * and the load generator allow). Prints `PORT <n>` when listening.
  */
 import express from 'express';
 import pg from 'pg';
 import { Webhook } from 'svix';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClerkSync } from '../src/service/clerk-sync.js';
 import { createStandaloneServer } from '../src/server/standalone.js';
@@ -53,7 +55,18 @@ async function clerkSync(withWorker: boolean): Promise<import('node:http').Serve
   return server;
 }
 
-const server = kind === 'baseline' ? await baseline() : await clerkSync(kind === 'clerk-sync+worker');
+/** Answers 200 at once, reading the body and doing nothing with it: what the machine and the load generator allow at most. */
+function ceiling(): import('node:http').Server {
+  return http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"received":true}');
+    });
+  });
+}
+
+const server = kind === 'baseline' ? await baseline() : kind === 'ceiling' ? ceiling().listen(0, '127.0.0.1') : await clerkSync(kind === 'clerk-sync+worker');
 if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
 console.log(`PORT ${(server.address() as AddressInfo).port}`);
 // An orderly exit, so that a --cpu-prof profile gets written.

@@ -54,7 +54,11 @@ export interface BatchResult {
 
 /** Applies the given events in `tx`; returns the outcome of each event it could lock. */
 export async function applyInTransaction(tx: Queryable, deps: ApplyDeps, ids: readonly string[]): Promise<Array<{ event: StoredEvent; status: ApplyStatus }>> {
-  const events = await takeEvents(tx, deps.schema, ids);
+  return applyTaken(tx, deps, await takeEvents(tx, deps.schema, ids));
+}
+
+/** Applies events whose inbox rows this transaction already marked `applied` (take.ts, or stored so at intake). */
+export async function applyTaken(tx: Queryable, deps: ApplyDeps, events: readonly StoredEvent[]): Promise<Array<{ event: StoredEvent; status: ApplyStatus }>> {
   const statuses = await applyEvents(tx, events, deps.context);
   const outcomes = events.map((event, i) => ({ event, status: statuses[i]! }));
   // After the whole batch, so a delete anywhere in it suppresses a welcome for the same user.

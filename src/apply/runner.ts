@@ -7,12 +7,14 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../core/db.js';
+import type { IntakeApply } from '../inbox/group-commit.js';
 import { Dispatcher, type DispatchCounts, type DispatchOutcome, type DispatcherSettings } from '../outbox/dispatcher.js';
 import type { OutboxRegistry } from '../outbox/registry.js';
 import type { Hooks } from '../projections/index.js';
 import type { ApplyDeps, EventOutcome } from './apply-batch.js';
 import { drainEvents, type DrainResult } from './drain.js';
 import { applyInline } from './inline.js';
+import { intakeApply } from './intake.js';
 import { effectiveRules, type SideEffectRules } from './side-effects.js';
 import { Worker, type WorkerSettings } from './worker.js';
 
@@ -51,6 +53,8 @@ export class Runner {
   readonly #running = new Set<RunningWorker>();
   #announced = false;
   #oneShot: Dispatcher | undefined;
+  /** Apply loops running in this process (started and not yet stopped). */
+  #applyLoops = 0;
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -68,19 +72,23 @@ export class Runner {
     const dispatcher = dispatch && o.registry.kinds().length > 0 ? this.#dispatcher(db, true) : undefined;
     worker?.start();
     dispatcher?.start();
+    if (worker) this.#applyLoops++;
     o.logger.info(
       { apply, dispatch: dispatcher !== undefined, concurrency, batchSize: o.worker.batchSize, kinds: dispatcher ? o.registry.kinds() : [] },
       'clerk-sync worker started',
     );
+    let stopping: Promise<void> | undefined;
     const handle: RunningWorker = {
       worker,
       dispatcher,
-      stop: async () => {
-        this.#running.delete(handle);
-        const timeoutMs = o.worker.shutdownTimeoutMs;
-        await Promise.all([worker?.stop({ timeoutMs }), dispatcher?.stop({ timeoutMs })]);
-        o.logger.info('clerk-sync worker stopped');
-      },
+      stop: () =>
+        (stopping ??= (async () => {
+          this.#running.delete(handle);
+          if (worker) this.#applyLoops--;
+          const timeoutMs = o.worker.shutdownTimeoutMs;
+          await Promise.all([worker?.stop({ timeoutMs }), dispatcher?.stop({ timeoutMs })]);
+          o.logger.info('clerk-sync worker stopped');
+        })()),
     };
     this.#running.add(handle);
     return handle;
@@ -95,11 +103,22 @@ export class Runner {
     return { events, outbox: canSend ? await this.#oneShotDispatcher(db).drain() : null };
   }
 
-  /** Inline mode: apply the event just stored, then send what it caused. Throws when the apply failed. */
-  async inline(id: string): Promise<void> {
+  /** Whether a worker applies events in this process now. */
+  get applying(): boolean {
+    return this.#applyLoops > 0;
+  }
+
+  /** Applies just-stored deliveries in the transaction that stores them (apply/intake.ts). */
+  readonly intake: IntakeApply = intakeApply(async () => this.#deps(await this.#options.db()));
+
+  /**
+   * Inline mode: apply the event just stored (unless it was applied at intake), then send what it
+   * caused. Throws when the apply failed.
+   */
+  async inline(id: string, { appliedAtIntake = false }: { appliedAtIntake?: boolean } = {}): Promise<void> {
     const db = await this.#options.db();
     this.#announce(true);
-    const outcome = await applyInline(this.#deps(db), id);
+    const outcome = appliedAtIntake ? 'applied' : await applyInline(this.#deps(db), id);
     if (outcome === 'skipped' || this.#options.registry.kinds().length === 0) return;
     const dispatcher = this.#oneShotDispatcher(db);
     // Rows that fail are rescheduled (not due), so this ends once each has had its try; a row

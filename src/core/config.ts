@@ -37,8 +37,16 @@ export const optionsSchema = z
     poolSize: z.number().int().positive().max(1000).default(10),
     /** Named prepared statements on `pg` (off for poolers without support, e.g. PgBouncer < 1.21). @default true */
     preparedStatements: z.boolean().default(true),
-    /** Group commit: inbox writes in flight and deliveries per write. */
-    intake: z.object({ maxInFlight: z.number().int().positive().default(4), maxBatch: z.number().int().positive().default(500) }).default({ maxInFlight: 4, maxBatch: 500 }),
+    /** Group commit: inbox writes in flight and deliveries per write; `apply`: apply at intake (docs/worker.md). */
+    intake: z
+      .object({
+        maxInFlight: z.number().int().positive().default(2),
+        maxBatch: z.number().int().positive().default(500),
+        /** Apply new deliveries in the transaction that stores them, where this process applies events anyway (a worker runs here, or inline mode). @default true */
+        apply: z.boolean().default(true),
+      })
+      .strict()
+      .default({ maxInFlight: 2, maxBatch: 500, apply: true }),
     /** Clock in ms since the epoch (tests). @default Date.now */
     now: z.custom<() => number>((v) => typeof v === 'function').optional(),
     /** A pino logger, or false for silence. @default a pino logger at level "info" */
@@ -214,6 +222,7 @@ export const ENV_VARS = [
   'CLERK_SYNC_WORKER_BATCH_SIZE',
   'CLERK_SYNC_MAX_ATTEMPTS',
   'CLERK_SYNC_POLL_INTERVAL_MS',
+  'CLERK_SYNC_APPLY_AT_INTAKE',
   'RESEND_API_KEY',
   'CLERK_SYNC_EMAIL_FROM',
   'RESEND_BASE_URL',
@@ -233,6 +242,13 @@ function intFromEnv(env: Env, name: string): number | undefined {
   return Number(raw);
 }
 
+function booleanFromEnv(env: Env, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return undefined;
+  if (!['true', '1', 'on', 'yes', 'false', '0', 'off', 'no'].includes(raw)) throw new ClerkSyncError('invalid_config', `${name} must be true or false, got "${env[name]}"`);
+  return ['true', '1', 'on', 'yes'].includes(raw);
+}
+
 /** Options from environment variables; pass `process.env`. Unset variables leave defaults. */
 export function optionsFromEnv(env: Env): ClerkSyncOptions {
   const options: ClerkSyncOptions = {};
@@ -248,13 +264,10 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (maxBody !== undefined) options.maxBodyBytes = maxBody;
   const pool = intFromEnv(env, 'CLERK_SYNC_POOL_SIZE');
   if (pool !== undefined) options.poolSize = pool;
-  const preparedStatements = env.CLERK_SYNC_PREPARED_STATEMENTS?.trim().toLowerCase();
-  if (preparedStatements) {
-    if (!['0', '1', 'true', 'false', 'on', 'off'].includes(preparedStatements)) {
-      throw new ClerkSyncError('invalid_config', `CLERK_SYNC_PREPARED_STATEMENTS must be true or false, got "${preparedStatements}"`);
-    }
-    options.preparedStatements = ['1', 'true', 'on'].includes(preparedStatements);
-  }
+  const preparedStatements = booleanFromEnv(env, 'CLERK_SYNC_PREPARED_STATEMENTS');
+  if (preparedStatements !== undefined) options.preparedStatements = preparedStatements;
+  const applyAtIntake = booleanFromEnv(env, 'CLERK_SYNC_APPLY_AT_INTAKE');
+  if (applyAtIntake !== undefined) options.intake = { apply: applyAtIntake };
   const rateLimit: NonNullable<ClerkSyncOptions['rateLimit']> = {};
   const failed = intFromEnv(env, 'CLERK_SYNC_RATE_LIMIT_FAILED');
   if (failed !== undefined) rateLimit.failed = failed;
@@ -303,10 +316,7 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (env.RESEND_BASE_URL) resend.baseUrl = env.RESEND_BASE_URL;
   if (Object.keys(resend).length > 0) options.resend = resend;
   if (env.SLACK_WEBHOOK_URL) options.slackWebhookUrl = env.SLACK_WEBHOOK_URL;
-  const relay = env.CLERK_SYNC_EMAIL_RELAY?.trim().toLowerCase();
-  if (relay) {
-    if (!['true', '1', 'on', 'yes', 'false', '0', 'off', 'no'].includes(relay)) throw new ClerkSyncError('invalid_config', `CLERK_SYNC_EMAIL_RELAY must be true or false, got "${env.CLERK_SYNC_EMAIL_RELAY}"`);
-    options.sideEffects = { emailRelay: ['true', '1', 'on', 'yes'].includes(relay) };
-  }
+  const relay = booleanFromEnv(env, 'CLERK_SYNC_EMAIL_RELAY');
+  if (relay !== undefined) options.sideEffects = { emailRelay: relay };
   return options;
 }

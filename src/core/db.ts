@@ -12,12 +12,19 @@ export interface Queryable {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
 }
 
+export interface TransactionOptions {
+  lockTimeoutMs?: number;
+}
+
 export type Notification = { channel: string; payload: string };
 
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
-  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws.
+   * `lockTimeoutMs`: a statement that waits longer than this for a lock fails (Postgres `lock_timeout`).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

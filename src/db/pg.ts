@@ -58,7 +58,7 @@ export function createPgDb(options: PgDbOptions): Db {
   return {
     kind: 'pg',
     query: (text, params) => run(pool, text, params),
-    async transaction(fn) {
+    async transaction(fn, options = {}) {
       const client = await pool.connect();
       let broken = false;
       // A connection lost between two statements (a database restart) is emitted as 'error' on the
@@ -68,7 +68,9 @@ export function createPgDb(options: PgDbOptions): Db {
       };
       client.on('error', onError);
       try {
-        await client.query('begin');
+        // One round trip: a simple query may hold several statements.
+        const timeout = options.lockTimeoutMs;
+        await client.query(timeout === undefined ? 'begin' : `begin; set local lock_timeout = ${Math.max(1, Math.round(timeout))}`);
         const tx: Queryable = { query: (text, params) => run(client, text, params) };
         const result = await fn(tx);
         await client.query('commit');

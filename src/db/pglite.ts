@@ -96,6 +96,7 @@ export function wrapPGlite(lite: PGlite): Db {
   return {
     kind: 'pglite',
     query: async (text, params) => toResult(await lite.query(text, params as unknown[] | undefined)),
+    // No lockTimeoutMs: with one connection, no other transaction can hold a lock to wait for.
     transaction: (fn) =>
       lite.transaction(async (t) => {
         const tx: Queryable = { query: async (text, params) => toResult(await t.query(text, params as unknown[] | undefined)) };

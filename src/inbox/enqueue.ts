@@ -1,7 +1,9 @@
 /**
  * Inserts verified deliveries into the inbox, many per statement: `on conflict do nothing`
  * makes a redelivered svix id a no-op, and the returned ids tell new from duplicate. The same
- * statement notifies workers (Postgres folds identical notifications of one transaction into one).
+ * statement notifies workers (Postgres folds identical notifications of one transaction into one),
+ * unless the rows are written `applied` because the caller applies them in the same transaction
+ * (apply at intake): no worker has anything to do with those.
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
@@ -19,19 +21,21 @@ export interface InboxItem {
 
 export const INBOX_CHANNEL = 'clerk_sync_inbox';
 
-/** Returns the ids that were inserted now; the others already existed. Ids must be distinct. */
-export async function enqueueEvents(db: Queryable, schema: string, items: readonly InboxItem[]): Promise<Set<string>> {
+/**
+ * Returns the ids that were inserted now; the others already existed. Ids must be distinct.
+ * `applied`: write them as applied by this transaction (one attempt), which must then apply them
+ * or set them back to pending (apply/intake.ts) before it commits.
+ */
+export async function enqueueEvents(db: Queryable, schema: string, items: readonly InboxItem[], options: { applied?: boolean } = {}): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   // unnest() keeps the statement text the same whatever the batch size (one plan, few params).
-  const result = await db.query<{ id: string }>(
-    `with ins as (
-       insert into ${quoteIdentifier(schema)}.webhook_events (id, type, clerk_timestamp, instance_id, payload, body_sha256, source)
-       select id, type, ts, inst, payload::jsonb, sha, src
+  const insert = `insert into ${quoteIdentifier(schema)}.webhook_events (id, type, clerk_timestamp, instance_id, payload, body_sha256, source${options.applied ? ', status, attempts, applied_at' : ''})
+       select id, type, ts, inst, payload::jsonb, sha, src${options.applied ? `, 'applied', 1, now()` : ''}
        from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(id, type, ts, inst, payload, sha, src)
        on conflict (id) do nothing
-       returning id
-     )
-     select id, pg_notify('${INBOX_CHANNEL}', '') from ins`,
+       returning id`;
+  const result = await db.query<{ id: string }>(
+    options.applied ? insert : `with ins as (${insert}) select id, pg_notify('${INBOX_CHANNEL}', '') from ins`,
     [
       items.map((i) => i.id),
       items.map((i) => i.type),

@@ -4,35 +4,53 @@
  * queue up and go together in the next one. Throughput is then bounded by commits per second,
  * not requests per second, and a lone request pays no added wait.
  */
-import type { Queryable } from '../core/db.js';
+import { isDatabaseUnavailable, type Db, type Queryable } from '../core/db.js';
 import { enqueueEvents, type InboxItem } from './enqueue.js';
 
+/**
+ * Applies newly stored deliveries inside the transaction that stores them (apply at intake;
+ * supplied by a later stage, apply/intake.ts, through the composition root). It resolves to the
+ * ids it applied (the others it left pending for a worker) and what to do once they are
+ * committed. When it throws, the transaction is rolled back and the batch stored again without it.
+ */
+export interface IntakeApply {
+  apply(tx: Queryable, items: readonly InboxItem[]): Promise<{ applied: ReadonlySet<string>; committed?: () => void }>;
+  /** The intake never waits longer than this for a row another transaction holds; past it, the batch is left to a worker. */
+  lockTimeoutMs: number;
+}
+
+/** applied: stored and applied in the same commit; stored: stored, pending; duplicate: the id was already stored. */
+export type WriteResult = 'applied' | 'stored' | 'duplicate';
+
 export interface GroupCommitOptions {
-  /** Writes in flight at once. @default 4 */
+  /** Writes in flight at once. @default 2 */
   maxInFlight?: number;
   /** Deliveries per insert at most. @default 500 */
   maxBatch?: number;
 }
 
-type Waiter = { item: InboxItem; resolve: (inserted: boolean) => void; reject: (error: unknown) => void };
+type Waiter = { item: InboxItem; resolve: (result: WriteResult) => void; reject: (error: unknown) => void };
 
 export class InboxWriter {
-  readonly #db: Queryable;
+  readonly #db: Db;
   readonly #schema: string;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
+  readonly #apply: () => IntakeApply | undefined;
   #queue: Waiter[] = [];
   #inFlight = 0;
 
-  constructor(db: Queryable, schema: string, options: GroupCommitOptions = {}) {
+  /** `apply` says, per write, whether and how to apply at intake (only where this process applies events). */
+  constructor(db: Db, schema: string, options: GroupCommitOptions = {}, apply: () => IntakeApply | undefined = () => undefined) {
     this.#db = db;
     this.#schema = schema;
-    this.#maxInFlight = options.maxInFlight ?? 4;
+    this.#maxInFlight = options.maxInFlight ?? 2;
     this.#maxBatch = options.maxBatch ?? 500;
+    this.#apply = apply;
   }
 
-  /** Resolves after commit: true when stored now, false when the id was already stored. */
-  write(item: InboxItem): Promise<boolean> {
+  /** Resolves after commit. */
+  write(item: InboxItem): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#pump();
@@ -59,18 +77,44 @@ export class InboxWriter {
       else first.set(w.item.id, w);
     }
     try {
-      const inserted = await enqueueEvents(this.#db, this.#schema, [...first.values()].map((w) => w.item));
-      for (const w of first.values()) w.resolve(inserted.has(w.item.id));
-      for (const w of repeats) w.resolve(false);
+      const { inserted, applied } = await this.#store([...first.values()].map((w) => w.item));
+      for (const w of first.values()) w.resolve(!inserted.has(w.item.id) ? 'duplicate' : applied.has(w.item.id) ? 'applied' : 'stored');
+      for (const w of repeats) w.resolve('duplicate');
     } catch (error) {
       if (first.size > 1 && !isBatchWideFailure(error)) {
         // One bad row must not fail its neighbours: retry them one by one.
         await Promise.all([...first.values()].map((w) => this.#flush([w])));
-        for (const w of repeats) w.resolve(false);
+        for (const w of repeats) w.resolve('duplicate');
         return;
       }
       for (const w of batch) w.reject(error);
     }
+  }
+
+  async #store(items: InboxItem[]): Promise<{ inserted: Set<string>; applied: ReadonlySet<string> }> {
+    const intake = this.#apply();
+    if (intake) {
+      try {
+        let committed: (() => void) | undefined;
+        const result = await this.#db.transaction(
+          async (tx) => {
+            const inserted = await enqueueEvents(tx, this.#schema, items, { applied: true });
+            if (inserted.size === 0) return { inserted, applied: new Set<string>() };
+            const outcome = await intake.apply(tx, items.filter((i) => inserted.has(i.id)));
+            committed = outcome.committed;
+            return { inserted, applied: outcome.applied };
+          },
+          { lockTimeoutMs: intake.lockTimeoutMs },
+        );
+        committed?.();
+        return result;
+      } catch (error) {
+        // Storing a delivery never depends on applying it: whatever failed (a hook, a lock wait,
+        // a deadlock, a bad row), store the batch again for a worker, which isolates and retries.
+        if (isDatabaseUnavailable(error)) throw error;
+      }
+    }
+    return { inserted: await enqueueEvents(this.#db, this.#schema, items), applied: new Set() };
   }
 }
 

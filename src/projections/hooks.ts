@@ -23,6 +23,11 @@ export class Hooks {
     }
   }
 
+  /** Whether a hook runs for events of this type. */
+  listensTo(type: string): boolean {
+    return this.#hooks.some((h) => h.type === '*' || h.type === type);
+  }
+
   get size(): number {
     return this.#hooks.length;
   }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../core/db.js';
 import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
 import { storedBodyHashes, type InboxItem } from '../inbox/enqueue.js';
-import type { InboxWriter } from '../inbox/group-commit.js';
+import type { InboxWriter, WriteResult } from '../inbox/group-commit.js';
 import type { Queryable } from '../core/db.js';
 import { verifyWebhook, type HeaderLookup, type SigningKey } from '../verify/index.js';
 import { readBodyWithLimit } from './body.js';
@@ -54,8 +54,8 @@ export interface ReceiverDeps {
   toleranceSeconds: number;
   now: () => number;
   logger: Logger;
-  /** Called after a delivery is committed (inline apply). Its failure does not change the answer. */
-  afterCommit?: (item: InboxItem) => Promise<void>;
+  /** Called after a new delivery is committed (inline mode). Its failure does not change the answer. */
+  afterCommit?: (item: InboxItem, commit: { appliedAtIntake: boolean }) => Promise<void>;
   /** Observes each outcome (metrics, rate limits). */
   onOutcome?: (outcome: DeliveryOutcome, elapsedMs: number) => void;
   /** Allow-list and rate limits per client address (receive/rate-limit.ts); absent: none. */
@@ -134,18 +134,19 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
     if (wait > 0) return throttle(wait);
   }
 
-  let inserted: boolean;
+  let written: WriteResult;
   try {
-    inserted = await deps.writer.write(parsed.item);
+    written = await deps.writer.write(parsed.item);
   } catch (error) {
     if (isDatabaseUnavailable(error)) return reject('database_unavailable');
     throw error;
   }
+  const inserted = written !== 'duplicate';
   if (!inserted) {
     outcome.duplicate = true;
     await warnIfConflicting(deps, parsed.item);
   } else if (deps.afterCommit) {
-    await deps.afterCommit(parsed.item).catch((error: unknown) => {
+    await deps.afterCommit(parsed.item, { appliedAtIntake: written === 'applied' }).catch((error: unknown) => {
       deps.logger.warn({ svixId: verified.id, err: { message: (error as Error)?.message } }, 'inline apply failed; the event stays queued');
     });
   }

@@ -56,8 +56,8 @@ export interface ClerkSync {
   readiness(): Promise<Readiness>;
   /** Observers of delivery outcomes (metrics, rate limits). */
   onDelivery(listener: (outcome: DeliveryOutcome, elapsedMs: number) => void): void;
-  /** Run after each newly stored delivery is committed (inline apply). */
-  setAfterCommit(fn: ((item: InboxItem) => Promise<void>) | undefined): void;
+  /** Run after each newly stored delivery is committed (inline mode); `appliedAtIntake` says whether it is applied already. */
+  setAfterCommit(fn: ((item: InboxItem, commit: { appliedAtIntake: boolean }) => Promise<void>) | undefined): void;
   /** Prometheus metrics of this instance, in its own registry; `handleMetrics` serves them. */
   readonly metrics: ClerkSyncMetrics;
   readonly handleMetrics: (request: Request) => Promise<Response>;
@@ -119,7 +119,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
   };
 
   const listeners: Array<(o: DeliveryOutcome, ms: number) => void> = [];
-  let afterCommit: ((item: InboxItem) => Promise<void>) | undefined;
+  let afterCommit: ((item: InboxItem, commit: { appliedAtIntake: boolean }) => Promise<void>) | undefined;
   let receiverDeps: ReceiverDeps | undefined;
   const deps = async (): Promise<ReceiverDeps> => {
     if (receiverDeps) return receiverDeps;
@@ -128,12 +128,16 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
       keys,
       db,
       schema: config.schema,
-      writer: new InboxWriter(db, config.schema, config.intake),
+      // Apply at intake only where this process applies events anyway, so the hooks, senders and
+      // side-effect rules are those its worker would use (apply/intake.ts).
+      writer: new InboxWriter(db, config.schema, config.intake, () =>
+        config.intake.apply && (config.mode === 'inline' || runner.applying) ? runner.intake : undefined,
+      ),
       maxBodyBytes: config.maxBodyBytes,
       toleranceSeconds: config.toleranceSeconds,
       now,
       logger,
-      afterCommit: (item) => (afterCommit ? afterCommit(item) : Promise.resolve()),
+      afterCommit: (item, commit) => (afterCommit ? afterCommit(item, commit) : Promise.resolve()),
       onOutcome: (o, ms) => {
         for (const l of listeners) l(o, ms);
       },
@@ -216,10 +220,10 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     notes: builtIn.notes,
     onApply: (type, outcome, ms) => metrics.observeApply(type, outcome, ms),
   });
-  // Inline mode (serverless): apply in the request, right after the inbox commit. A failure is
-  // logged by the receiver and the answer stays 2xx: the event is stored and waits for a worker
-  // or `clerk-sync drain`.
-  if (config.mode === 'inline') afterCommit = (item) => runner.inline(item.id);
+  // Inline mode (serverless): apply in the request (at intake, or else right after the inbox
+  // commit), then send. A failure is logged by the receiver and the answer stays 2xx: the event is
+  // stored and waits for a worker or `clerk-sync drain`.
+  if (config.mode === 'inline') afterCommit = (item, commit) => runner.inline(item.id, commit);
 
   const admin = config.adminToken
     ? createAdminHandler({

@@ -1,0 +1,223 @@
+/**
+ * Apply at intake (src/apply/intake.ts): where this process applies events anyway, the intake
+ * transaction that stores new deliveries also applies them; what it cannot apply (your hooks'
+ * events, a failing batch, a row held past the lock timeout) is stored pending for the worker.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { drainEvents } from '../../src/apply/drain.js';
+import { intakeApply, INTAKE_LOCK_TIMEOUT_MS } from '../../src/apply/intake.js';
+import type { ApplyDeps } from '../../src/apply/apply-batch.js';
+import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
+import type { ClerkSyncOptions } from '../../src/core/config.js';
+import { optionsFromEnv } from '../../src/core/config.js';
+import { InboxWriter } from '../../src/inbox/group-commit.js';
+import { Hooks } from '../../src/projections/index.js';
+import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
+import { signedHeaders } from '../../src/verify/index.js';
+import { backends, type TestDatabase } from '../support/databases.js';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { post, startServer } from '../support/http.js';
+import { silent, waitFor } from '../outbox/support.js';
+import { item, T0, user } from './events.js';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const NOW_S = Math.floor(T0 / 1000);
+
+function delivery(id: string, type: string, data: Record<string, unknown>) {
+  const body = JSON.stringify({ type, object: 'event', timestamp: T0 + 1000, instance_id: 'ins_1', data });
+  return { body, headers: signedHeaders({ id, timestamp: NOW_S, body, secret: SECRET }) };
+}
+
+const organization = (id: string) => ({ id, object: 'organization', name: 'Acme', slug: `acme-${id}`, created_at: T0, updated_at: T0 });
+
+describe('CLERK_SYNC_APPLY_AT_INTAKE', () => {
+  it('turns apply at intake off and on, and refuses anything but a boolean', () => {
+    expect(optionsFromEnv({ CLERK_SYNC_APPLY_AT_INTAKE: 'false' }).intake).toEqual({ apply: false });
+    expect(optionsFromEnv({ CLERK_SYNC_APPLY_AT_INTAKE: 'on' }).intake).toEqual({ apply: true });
+    expect(optionsFromEnv({}).intake).toBeUndefined();
+    expect(() => optionsFromEnv({ CLERK_SYNC_APPLY_AT_INTAKE: 'sometimes' })).toThrow(/CLERK_SYNC_APPLY_AT_INTAKE must be true or false, got "sometimes"/);
+  });
+});
+
+for (const backend of backends) {
+  describe(`apply at intake (${backend.name})`, () => {
+    let database: TestDatabase;
+    let slack: FakeSlack;
+    let syncs: ClerkSync[] = [];
+    let servers: Array<{ close(): Promise<void> }> = [];
+
+    beforeAll(async () => {
+      database = await backend.create();
+      slack = await startFakeSlack();
+    });
+    afterAll(async () => {
+      await slack.close();
+      await database.drop();
+    });
+    beforeEach(async () => {
+      for (const s of servers) await s.close();
+      for (const s of syncs) await s.close();
+      servers = [];
+      syncs = [];
+      slack.reset();
+      await database.db.query('truncate clerk.webhook_events, clerk.outbox, clerk.users, clerk.organizations');
+    });
+
+    const make = async (options: Partial<ClerkSyncOptions> = {}) => {
+      const sync = createClerkSync({
+        db: database.db,
+        secret: SECRET,
+        logger: false,
+        now: () => T0,
+        slackWebhookUrl: slack.url,
+        worker: { pollIntervalMs: 50, retryBaseMs: 20 },
+        outbox: { pollIntervalMs: 50, retryBaseMs: 20 },
+        ...options,
+      });
+      syncs.push(sync);
+      const server = await startServer(sync);
+      servers.push(server);
+      return { sync, url: `${server.url}/webhooks/clerk` };
+    };
+    const inbox = async (id: string) =>
+      (await database.db.query<{ status: string; attempts: number; claimed_by: string | null; applied_at: Date | null; last_error: string | null }>(
+        'select status, attempts, claimed_by, applied_at, last_error from clerk.webhook_events where id = $1',
+        [id],
+      )).rows[0];
+    const users = async () => (await database.db.query<{ id: string }>('select id from clerk.users order by id')).rows.map((r) => r.id);
+    const deps = (hooks?: Hooks): ApplyDeps => ({
+      db: database.db,
+      schema: 'clerk',
+      logger: silent,
+      context: { schema: 'clerk', deleteMode: 'soft', hooks },
+      effects: NO_SIDE_EFFECTS,
+      retry: { maxAttempts: 3, retryBaseMs: 10, retryMaxMs: 100 },
+    });
+
+    it('applies a delivery in the transaction that stores it when a worker runs in the process, side effect included', async () => {
+      const { sync, url } = await make();
+      await sync.startWorker();
+      const d = delivery('msg_1', 'user.created', user('user_1', 0));
+      expect((await post(url, d.body, d.headers)).status).toBe(200);
+      // Nothing to wait for: the 2xx came after the commit that applied it.
+      expect(await inbox('msg_1')).toMatchObject({ status: 'applied', attempts: 1, claimed_by: null });
+      expect((await inbox('msg_1'))!.applied_at).not.toBeNull();
+      expect(await users()).toEqual(['user_1']);
+      const outbox = (await database.db.query('select kind, key, event_id from clerk.outbox')).rows;
+      expect(outbox).toEqual([{ kind: 'slack.signup', key: 'user_1', event_id: 'msg_1' }]);
+      await waitFor('the Slack message', () => slack.messages.length === 1);
+      // The same delivery again is a duplicate: stored once, applied once, posted once.
+      expect((await post(url, d.body, d.headers)).json).toMatchObject({ duplicate: true });
+      expect(await inbox('msg_1')).toMatchObject({ status: 'applied', attempts: 1 });
+    });
+
+    it('marks a delivery older than the stored row stale, as the worker would', async () => {
+      const { sync, url } = await make();
+      await sync.startWorker();
+      const newer = delivery('msg_new', 'user.updated', user('user_1', 5));
+      const older = delivery('msg_old', 'user.updated', user('user_1', 1));
+      expect((await post(url, newer.body, newer.headers)).status).toBe(200);
+      expect((await post(url, older.body, older.headers)).status).toBe(200);
+      expect(await inbox('msg_new')).toMatchObject({ status: 'applied', claimed_by: null });
+      expect(await inbox('msg_old')).toMatchObject({ status: 'stale', attempts: 1, claimed_by: null });
+      expect((await database.db.query('select last_name from clerk.users')).rows).toEqual([{ last_name: 'Last 5' }]);
+    });
+
+    it('stores deliveries pending when no worker runs in this process, and when intake.apply is false', async () => {
+      const receiverOnly = await make();
+      const d = delivery('msg_1', 'user.created', user('user_1', 0));
+      expect((await post(receiverOnly.url, d.body, d.headers)).status).toBe(200);
+      expect(await inbox('msg_1')).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(await users()).toEqual([]);
+
+      const off = await make({ intake: { apply: false } });
+      await off.sync.startWorker();
+      const e = delivery('msg_2', 'user.created', user('user_2', 0));
+      expect((await post(off.url, e.body, e.headers)).status).toBe(200);
+      // The worker claims both (claimed_by is set): neither was applied at intake.
+      await waitFor('applied by the worker', async () => (await inbox('msg_2'))?.status === 'applied' && (await inbox('msg_1'))?.status === 'applied');
+      expect((await inbox('msg_1'))!.claimed_by).not.toBeNull();
+      expect((await inbox('msg_2'))!.claimed_by).not.toBeNull();
+    });
+
+    it('stops applying at intake once the worker of this process stops', async () => {
+      const { sync, url } = await make();
+      const worker = await sync.startWorker();
+      await worker.stop();
+      const d = delivery('msg_1', 'user.created', user('user_1', 0));
+      expect((await post(url, d.body, d.headers)).status).toBe(200);
+      expect(await inbox('msg_1')).toMatchObject({ status: 'pending' });
+    });
+
+    it('leaves the events one of your hooks listens to to the worker, so your code never runs in a webhook request', async () => {
+      const { sync, url } = await make();
+      const seen: string[] = [];
+      sync.hooks.on('user.created', async (event) => {
+        seen.push(event.id);
+      });
+      await sync.startWorker();
+      const hooked = delivery('msg_user', 'user.created', user('user_1', 0));
+      const plain = delivery('msg_org', 'organization.created', organization('org_1'));
+      expect((await post(url, hooked.body, hooked.headers)).status).toBe(200);
+      expect((await post(url, plain.body, plain.headers)).status).toBe(200);
+      expect(await inbox('msg_org')).toMatchObject({ status: 'applied', claimed_by: null });
+      await waitFor('the hooked event applied by the worker', async () => (await inbox('msg_user'))?.status === 'applied');
+      expect((await inbox('msg_user'))!.claimed_by).not.toBeNull();
+      expect(seen).toEqual(['msg_user']);
+      await waitFor('the Slack message', () => slack.messages.length === 1);
+    });
+
+    it('inline mode: applied at intake, and the side effect is still sent in the request', async () => {
+      const { url } = await make({ mode: 'inline' });
+      const d = delivery('msg_1', 'user.created', user('user_1', 0));
+      expect((await post(url, d.body, d.headers)).status).toBe(200);
+      expect(slack.messages).toHaveLength(1);
+      expect(await inbox('msg_1')).toMatchObject({ status: 'applied', attempts: 1, claimed_by: null });
+      expect((await database.db.query('select status from clerk.outbox')).rows).toEqual([{ status: 'sent' }]);
+    });
+
+    it('stores a batch whose apply fails again as pending: the worker dead-letters the bad event and applies the rest', async () => {
+      // One write in flight: the first delivery goes alone, the next four together.
+      const writer = new InboxWriter(database.db, 'clerk', { maxInFlight: 1 }, () => intakeApply(async () => deps()));
+      const bad = item({ id: 'msg_bad', type: 'user.created', data: { object: 'user' } });
+      const good = (n: number) => item({ id: `msg_${n}`, type: 'user.created', data: user(`user_${n}`, 0) });
+      const results = await Promise.all([writer.write(good(0)), writer.write(good(1)), writer.write(bad), writer.write(good(2)), writer.write(good(3))]);
+      expect(results).toEqual(['applied', 'stored', 'stored', 'stored', 'stored']);
+      expect(await users()).toEqual(['user_0']);
+      expect(await inbox('msg_2')).toMatchObject({ status: 'pending', attempts: 0, applied_at: null });
+      const drained = await drainEvents(deps(), { batchSize: 100, leaseMs: 5000 });
+      expect(drained).toMatchObject({ applied: 3, dead: 1 });
+      expect(await inbox('msg_bad')).toMatchObject({ status: 'dead' });
+      expect((await inbox('msg_bad'))!.last_error).toMatch(/data\.id is missing/);
+      expect(await users()).toEqual(['user_0', 'user_1', 'user_2', 'user_3']);
+    });
+
+    if (backend.name === 'postgres') {
+      it(`does not wait on a row held by another transaction longer than ${INTAKE_LOCK_TIMEOUT_MS} ms: the delivery is stored for the worker`, async () => {
+        const writer = new InboxWriter(database.db, 'clerk', {}, () => intakeApply(async () => deps()));
+        expect(await writer.write(item({ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }))).toBe('applied');
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holder = database.db.transaction(async (tx) => {
+          await tx.query(`select id from clerk.users where id = 'user_1' for update`);
+          locked();
+          await held;
+        });
+        await isLocked;
+        const started = performance.now();
+        const result = await writer.write(item({ id: 'msg_2', type: 'user.updated', data: user('user_1', 1) }));
+        const waited = performance.now() - started;
+        release();
+        await holder;
+        expect(result).toBe('stored');
+        expect(waited).toBeGreaterThanOrEqual(INTAKE_LOCK_TIMEOUT_MS * 0.9);
+        expect(waited).toBeLessThan(INTAKE_LOCK_TIMEOUT_MS * 5);
+        expect(await inbox('msg_2')).toMatchObject({ status: 'pending' });
+        expect(await drainEvents(deps(), { batchSize: 100, leaseMs: 5000 })).toMatchObject({ applied: 1 });
+        expect((await database.db.query('select last_name from clerk.users')).rows).toEqual([{ last_name: 'Last 1' }]);
+      });
+    }
+  });
+}
