@@ -3,11 +3,13 @@
  * transaction that stores new deliveries also applies them; what it cannot apply (your hooks'
  * events, a failing batch, a row held past the lock timeout) is stored pending for the worker.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { drainEvents } from '../../src/apply/drain.js';
 import { intakeApply, INTAKE_LOCK_TIMEOUT_MS } from '../../src/apply/intake.js';
 import type { ApplyDeps } from '../../src/apply/apply-batch.js';
 import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
+import { Worker } from '../../src/apply/worker.js';
 import type { ClerkSyncOptions } from '../../src/core/config.js';
 import { optionsFromEnv } from '../../src/core/config.js';
 import { InboxWriter } from '../../src/inbox/group-commit.js';
@@ -191,6 +193,57 @@ for (const backend of backends) {
       expect((await inbox('msg_bad'))!.last_error).toMatch(/data\.id is missing/);
       expect(await users()).toEqual(['user_0', 'user_1', 'user_2', 'user_3']);
     });
+
+    it('property: whatever the order, duplication and interleaving with a worker, each user ends at its newest version and each delivery is stored once', async () => {
+      const USERS = ['user_1', 'user_2', 'user_3'];
+      // Versions are distinct (the index), so the newest is unambiguous; user.created is hooked
+      // (left to the worker), user.updated is applied at intake, a poison event breaks its batch.
+      const histories = fc
+        .array(fc.record({ user: fc.constantFrom(...USERS), created: fc.boolean() }), { minLength: 1, maxLength: 20 })
+        .chain((events) =>
+          fc.tuple(
+            fc.constant(events),
+            fc.array(fc.nat({ max: events.length - 1 }), { maxLength: events.length }).chain((repeats) => {
+              const all = [...events.keys(), ...repeats];
+              return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
+            }),
+            fc.boolean(),
+          ),
+        );
+      await fc.assert(
+        fc.asyncProperty(histories, async ([events, order, poison]) => {
+          await database.db.query('truncate clerk.webhook_events, clerk.users');
+          const hooks = new Hooks().on('user.created', async () => {});
+          const worker = new Worker({ ...deps(hooks), pollIntervalMs: 20, retryBaseMs: 10, retryMaxMs: 50 });
+          worker.start();
+          const writer = new InboxWriter(database.db, 'clerk', { maxInFlight: 2 }, () => intakeApply(async () => deps(hooks)));
+          const deliveries = order.map((i) => {
+            const e = events[i]!;
+            return item({ id: `msg_${i}`, type: e.created ? 'user.created' : 'user.updated', data: user(e.user, i + 1) });
+          });
+          if (poison) deliveries.splice(deliveries.length >> 1, 0, item({ id: 'msg_poison', type: 'user.updated', data: { object: 'user' } }));
+          try {
+            const results = await Promise.all(deliveries.map((d) => writer.write(d)));
+            const firsts = new Set<string>();
+            for (const [k, d] of deliveries.entries()) {
+              expect(results[k] === 'duplicate', d.id).toBe(firsts.has(d.id));
+              firsts.add(d.id);
+            }
+            await waitFor('everything applied', async () => (await database.db.query<{ n: number }>("select count(*)::int n from clerk.webhook_events where status in ('pending', 'failed')")).rows[0]!.n === 0);
+          } finally {
+            await worker.stop({ timeoutMs: 1000 });
+          }
+          const newest = new Map<string, number>();
+          events.forEach((e, i) => newest.set(e.user, i + 1));
+          const rows = (await database.db.query<{ id: string; last_name: string }>('select id, last_name from clerk.users order by id')).rows;
+          expect(rows).toEqual([...newest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, v]) => ({ id, last_name: `Last ${v}` })));
+          const statuses = (await database.db.query<{ id: string; status: string }>('select id, status from clerk.webhook_events')).rows;
+          expect(statuses.map((r) => r.id).sort()).toEqual([...new Set(deliveries.map((d) => d.id))].sort());
+          for (const r of statuses) expect(r.id === 'msg_poison' ? ['dead'] : ['applied', 'stale'], r.id).toContain(r.status);
+        }),
+        { numRuns: 25 },
+      );
+    }, 120_000);
 
     if (backend.name === 'postgres') {
       it(`does not wait on a row held by another transaction longer than ${INTAKE_LOCK_TIMEOUT_MS} ms: the delivery is stored for the worker`, async () => {
