@@ -1,7 +1,8 @@
 /**
  * One receiver for the intake benchmark, run as a child process so the load generator does not
  * share its event loop: `clerk-sync` (this project; `clerk-sync+worker` also runs the apply
- * worker in the same process, as `clerk-sync serve` does) or `baseline` (the seeds' hand-written
+ * worker in the same process, as `clerk-sync serve` does, and so applies at intake;
+ * `clerk-sync+worker-only` is the same with `intake.apply: false`), or `baseline` (the seeds' hand-written
  * route: Express + express.raw + svix's Webhook.verify per request + one upsert per event on a
  * pg pool of 10, no inbox), or `ceiling` (answers 200 without any work: the most this machine
  * and the load generator allow). Prints `PORT <n>` when listening.
@@ -46,8 +47,8 @@ async function baseline(): Promise<import('node:http').Server> {
   return app.listen(0, '127.0.0.1');
 }
 
-async function clerkSync(withWorker: boolean): Promise<import('node:http').Server> {
-  const sync = createClerkSync({ databaseUrl, secret, logLevel: 'silent', poolSize: 10 });
+async function clerkSync(withWorker: boolean, applyAtIntake: boolean): Promise<import('node:http').Server> {
+  const sync = createClerkSync({ databaseUrl, secret, logLevel: 'silent', poolSize: 10, intake: { apply: applyAtIntake } });
   await sync.migrate();
   if (withWorker) await sync.startWorker({ dispatch: false });
   const server = createStandaloneServer(sync);
@@ -66,7 +67,7 @@ function ceiling(): import('node:http').Server {
   });
 }
 
-const server = kind === 'baseline' ? await baseline() : kind === 'ceiling' ? ceiling().listen(0, '127.0.0.1') : await clerkSync(kind === 'clerk-sync+worker');
+const server = kind === 'baseline' ? await baseline() : kind === 'ceiling' ? ceiling().listen(0, '127.0.0.1') : await clerkSync(kind.startsWith('clerk-sync+worker'), kind !== 'clerk-sync+worker-only');
 if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
 console.log(`PORT ${(server.address() as AddressInfo).port}`);
 // An orderly exit, so that a --cpu-prof profile gets written.

@@ -11,7 +11,8 @@
  * Then end to end: clerk-sync with its worker running, events/s from the first request until
  * every event is applied (the baseline writes its row in the request, so its intake rate is its
  * end-to-end rate), and the p99 time from 2xx to applied (`applied_at - received_at`) under a
- * paced load at half that rate.
+ * paced load at half that rate. Twice: as `clerk-sync serve` runs (applying at intake), and with
+ * `intake.apply: false` (the worker applies everything), side by side.
  *
  *   npm run bench:intake [-- --events 20000 --concurrency 16,64]
  */
@@ -160,11 +161,12 @@ async function applyLatencyP99(databaseUrl: string, ids: string[]): Promise<numb
  * 2xx-to-applied p99 at half that rate. On a database of its own: the intake runs leave their
  * events pending (no worker ran), and a worker started on them would apply that backlog first.
  */
-async function endToEndRun(): Promise<void> {
-  const e2eDatabase = `${database}_e2e`;
+async function endToEndRun(kind: 'clerk-sync+worker' | 'clerk-sync+worker-only'): Promise<EndToEnd> {
+  const endToEnd: EndToEnd = { kind };
+  const e2eDatabase = `${database}_e2e${kind === 'clerk-sync+worker' ? '' : '_worker_only'}`;
   await admin(`create database ${e2eDatabase}`);
   const url = withDatabase(values.url!, e2eDatabase);
-  const { child, port } = await startReceiver('clerk-sync+worker', url);
+  const { child, port } = await startReceiver(kind, url);
   try {
     await load(port, '/webhooks/clerk', prepare(Math.min(2000, EVENTS), 'e2ewarm'), 64);
     const events = prepare(EVENTS, 'e2e');
@@ -178,6 +180,7 @@ async function endToEndRun(): Promise<void> {
     const p = await load(port, '/webhooks/clerk', paced, 64, endToEnd.pacedRate);
     await waitApplied(url, p.ok);
     endToEnd.applyP99 = await applyLatencyP99(url, p.ok);
+    return endToEnd;
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
@@ -186,7 +189,9 @@ async function endToEndRun(): Promise<void> {
 }
 
 const results: Array<{ kind: string; concurrency: number; rate: number; p50: number; p99: number; lost: number; failed: number }> = [];
-const endToEnd: { baseline?: number; clerkSync?: number; batches?: number; pacedRate?: number; applyP99?: number } = {};
+interface EndToEnd { kind: string; clerkSync?: number; batches?: number; pacedRate?: number; applyP99?: number }
+const endToEnd: EndToEnd[] = [];
+let baseline64: number | undefined;
 const database = `clerk_sync_bench_${randomBytes(4).toString('hex')}`;
 await admin(`create database ${database}`);
 const databaseUrl = withDatabase(values.url!, database);
@@ -201,13 +206,13 @@ try {
         const r = await load(port, path, events, concurrency);
         const stored = kind === 'ceiling' ? r.ok.length : await countStored(databaseUrl, kind, r.ok);
         results.push({ kind, concurrency, rate: r.rate, p50: r.p50, p99: r.p99, lost: r.ok.length - stored, failed: r.failed });
-        if (kind === 'baseline' && concurrency === 64) endToEnd.baseline = r.rate;
+        if (kind === 'baseline' && concurrency === 64) baseline64 = r.rate;
       } finally {
         child.kill('SIGTERM');
       }
     }
   }
-  if (PHASES.has('e2e')) await endToEndRun();
+  if (PHASES.has('e2e')) for (const kind of ['clerk-sync+worker', 'clerk-sync+worker-only'] as const) endToEnd.push(await endToEndRun(kind));
 } finally {
   await admin(`drop database if exists ${database} with (force)`);
 }
@@ -220,13 +225,16 @@ for (const r of results) {
     `${r.kind.padEnd(12)} ${String(r.concurrency).padStart(5)} ${r.rate.toFixed(0).padStart(10)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.failed).padStart(9)} ${String(r.lost).padStart(6)} ${(r.rate / base.rate).toFixed(2).padStart(6)}x`,
   );
 }
-if (endToEnd.clerkSync && endToEnd.baseline) {
-  console.log(
-    `\nEnd to end (HTTP to applied rows, worker running, 64 conns): clerk-sync ${endToEnd.clerkSync.toFixed(0)} events/s, ` +
-      `baseline ${endToEnd.baseline.toFixed(0)} events/s (${(endToEnd.clerkSync / endToEnd.baseline).toFixed(2)}x), ` +
-      `${endToEnd.batches} apply transactions (${(EVENTS / endToEnd.batches!).toFixed(0)} events each on average); ` +
-      `p99 from 2xx to applied at ${endToEnd.pacedRate} events/s: ${endToEnd.applyP99?.toFixed(0)} ms`,
-  );
+if (endToEnd.length > 0 && baseline64) {
+  console.log(`\nEnd to end (HTTP to applied rows, worker running, 64 conns; baseline ${baseline64.toFixed(0)} events/s):`);
+  for (const e of endToEnd) {
+    const label = e.kind === 'clerk-sync+worker' ? 'clerk-sync (apply at intake)' : 'clerk-sync (worker only)';
+    console.log(
+      `${label}: ${e.clerkSync!.toFixed(0)} events/s (${(e.clerkSync! / baseline64).toFixed(2)}x), ` +
+        `${e.batches} apply transactions (${(EVENTS / e.batches!).toFixed(0)} events each on average); ` +
+        `p99 from 2xx to applied at ${e.pacedRate} events/s: ${e.applyP99?.toFixed(0)} ms`,
+    );
+  }
 }
 if (results.some((r) => r.lost !== 0)) {
   console.error('LOST acknowledged events');
