@@ -10,25 +10,15 @@ import { intakeApply, INTAKE_LOCK_TIMEOUT_MS } from '../../src/apply/intake.js';
 import type { ApplyDeps } from '../../src/apply/apply-batch.js';
 import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
 import { Worker } from '../../src/apply/worker.js';
-import type { ClerkSyncOptions } from '../../src/core/config.js';
 import { optionsFromEnv } from '../../src/core/config.js';
 import { InboxWriter } from '../../src/inbox/group-commit.js';
 import { Hooks } from '../../src/projections/index.js';
-import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
-import { signedHeaders } from '../../src/verify/index.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { post, startServer } from '../support/http.js';
+import { post } from '../support/http.js';
 import { silent, waitFor } from '../outbox/support.js';
 import { item, T0, user } from './events.js';
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const NOW_S = Math.floor(T0 / 1000);
-
-function delivery(id: string, type: string, data: Record<string, unknown>) {
-  const body = JSON.stringify({ type, object: 'event', timestamp: T0 + 1000, instance_id: 'ins_1', data });
-  return { body, headers: signedHeaders({ id, timestamp: NOW_S, body, secret: SECRET }) };
-}
+import { delivery, services } from './services.js';
 
 const organization = (id: string) => ({ id, object: 'organization', name: 'Acme', slug: `acme-${id}`, created_at: T0, updated_at: T0 });
 
@@ -45,8 +35,8 @@ for (const backend of backends) {
   describe(`apply at intake (${backend.name})`, () => {
     let database: TestDatabase;
     let slack: FakeSlack;
-    let syncs: ClerkSync[] = [];
-    let servers: Array<{ close(): Promise<void> }> = [];
+    const served = services(() => ({ db: database.db, slackWebhookUrl: slack.url }));
+    const make = served.make;
 
     beforeAll(async () => {
       database = await backend.create();
@@ -57,30 +47,11 @@ for (const backend of backends) {
       await database.drop();
     });
     beforeEach(async () => {
-      for (const s of servers) await s.close();
-      for (const s of syncs) await s.close();
-      servers = [];
-      syncs = [];
+      await served.closeAll();
       slack.reset();
       await database.db.query('truncate clerk.webhook_events, clerk.outbox, clerk.users, clerk.organizations');
     });
 
-    const make = async (options: Partial<ClerkSyncOptions> = {}) => {
-      const sync = createClerkSync({
-        db: database.db,
-        secret: SECRET,
-        logger: false,
-        now: () => T0,
-        slackWebhookUrl: slack.url,
-        worker: { pollIntervalMs: 50, retryBaseMs: 20 },
-        outbox: { pollIntervalMs: 50, retryBaseMs: 20 },
-        ...options,
-      });
-      syncs.push(sync);
-      const server = await startServer(sync);
-      servers.push(server);
-      return { sync, url: `${server.url}/webhooks/clerk` };
-    };
     const inbox = async (id: string) =>
       (await database.db.query<{ status: string; attempts: number; claimed_by: string | null; applied_at: Date | null; last_error: string | null }>(
         'select status, attempts, claimed_by, applied_at, last_error from clerk.webhook_events where id = $1',

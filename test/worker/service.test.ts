@@ -7,23 +7,14 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { enqueueOutbox } from '../../src/outbox/enqueue.js';
-import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
-import type { ClerkSyncOptions } from '../../src/core/config.js';
-import { signedHeaders } from '../../src/verify/index.js';
+import { createClerkSync } from '../../src/service/clerk-sync.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeResend, type FakeResend } from '../support/fake-resend.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { post, startServer } from '../support/http.js';
+import { post } from '../support/http.js';
 import { sleep, waitFor } from '../outbox/support.js';
-import { T0, user } from './events.js';
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const NOW_S = Math.floor(T0 / 1000);
-
-function delivery(id: string, type: string, data: Record<string, unknown>) {
-  const body = JSON.stringify({ type, object: 'event', timestamp: T0 + 1000, instance_id: 'ins_1', data });
-  return { body, headers: signedHeaders({ id, timestamp: NOW_S, body, secret: SECRET }) };
-}
+import { user } from './events.js';
+import { delivery, SECRET, services } from './services.js';
 
 function captureLogs() {
   const lines: Array<Record<string, any>> = [];
@@ -41,8 +32,12 @@ for (const backend of backends) {
     let database: TestDatabase;
     let resend: FakeResend;
     let slack: FakeSlack;
-    let syncs: ClerkSync[] = [];
-    let servers: Array<{ close(): Promise<void> }> = [];
+    const served = services(() => ({
+      db: database.db,
+      resend: { apiKey: resend.apiKey, from: 'Acme <hello@acme.test>', baseUrl: resend.url },
+      slackWebhookUrl: slack.url,
+    }));
+    const make = served.make;
 
     beforeAll(async () => {
       database = await backend.create();
@@ -55,32 +50,12 @@ for (const backend of backends) {
       await database.drop();
     });
     beforeEach(async () => {
-      for (const s of servers) await s.close();
-      for (const s of syncs) await s.close();
-      servers = [];
-      syncs = [];
+      await served.closeAll();
       resend.reset();
       slack.reset();
       await database.db.query('truncate clerk.webhook_events, clerk.outbox, clerk.users');
     });
 
-    const make = async (options: Partial<ClerkSyncOptions> = {}) => {
-      const sync = createClerkSync({
-        db: database.db,
-        secret: SECRET,
-        logger: false,
-        now: () => T0,
-        resend: { apiKey: resend.apiKey, from: 'Acme <hello@acme.test>', baseUrl: resend.url },
-        slackWebhookUrl: slack.url,
-        worker: { pollIntervalMs: 50, retryBaseMs: 20 },
-        outbox: { pollIntervalMs: 50, retryBaseMs: 20 },
-        ...options,
-      });
-      syncs.push(sync);
-      const server = await startServer(sync);
-      servers.push(server);
-      return { sync, url: `${server.url}/webhooks/clerk` };
-    };
     const status = async (id: string) => (await database.db.query<{ status: string }>('select status from clerk.webhook_events where id = $1', [id])).rows[0]?.status;
 
     it('worker mode: a sign-up delivered three times (two svix ids, one replay) gives one user, one email, one Slack message', async () => {
@@ -169,7 +144,7 @@ for (const backend of backends) {
     it('says once at start which senders are on and off', async () => {
       const { lines, logger } = captureLogs();
       const sync = createClerkSync({ db: database.db, secret: SECRET, logger, resend: { apiKey: 're_x' }, worker: { pollIntervalMs: 50 } });
-      syncs.push(sync);
+      served.track(sync);
       const running = await sync.startWorker();
       await sync.drain();
       await running.stop();
@@ -183,7 +158,6 @@ for (const backend of backends) {
       expect(running.worker?.running).toBe(true);
       const t = Date.now();
       await sync.close();
-      syncs = syncs.filter((s) => s !== sync);
       expect(running.worker?.running).toBe(false);
       expect(Date.now() - t).toBeLessThan(2000);
     });
