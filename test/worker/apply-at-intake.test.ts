@@ -140,6 +140,22 @@ for (const backend of backends) {
       await waitFor('the Slack message', () => slack.messages.length === 1);
     });
 
+    it('scrub mode: a deletion applied at intake erases the user, and the payloads stored with it', async () => {
+      const { sync, url } = await make({ deleteMode: 'scrub' });
+      await sync.startWorker();
+      const created = delivery('msg_created', 'user.created', user('user_1', 0));
+      const deleted = delivery('msg_deleted', 'user.deleted', { id: 'user_1', object: 'user', deleted: true });
+      expect((await post(url, created.body, created.headers)).status).toBe(200);
+      expect((await post(url, deleted.body, deleted.headers)).status).toBe(200);
+      expect(await inbox('msg_deleted')).toMatchObject({ status: 'applied', claimed_by: null });
+      const row = (await database.db.query<{ first_name: string | null; deleted_at: Date | null }>('select first_name, deleted_at from clerk.users')).rows;
+      expect(row).toHaveLength(1);
+      expect(row[0]!.first_name).toBeNull();
+      expect(row[0]!.deleted_at).not.toBeNull();
+      const payload = (await database.db.query<{ payload: unknown }>(`select payload from clerk.webhook_events where id = 'msg_created'`)).rows[0]!.payload;
+      expect(JSON.stringify(payload)).not.toContain('user_1@example.com');
+    });
+
     it('inline mode: applied at intake, and the side effect is still sent in the request', async () => {
       const { url } = await make({ mode: 'inline' });
       const d = delivery('msg_1', 'user.created', user('user_1', 0));
