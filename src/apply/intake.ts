@@ -5,8 +5,8 @@
  * NOTIFY, no claim and no second commit, and is in the projections when Svix gets its 2xx.
  *
  * What stays with the worker:
- * - events that one of your hooks listens to: your code does not run inside a webhook request,
- *   where a slow hook would hold every delivery of its batch;
+ * - events that one of your hooks listens to (stored pending in the same transaction): your code
+ *   does not run inside a webhook request, where a slow hook would hold every delivery of its batch;
  * - any batch whose apply fails (a payload that does not fit, a row held past the lock timeout,
  *   a deadlock): the writer rolls the transaction back and stores the batch again as pending, and
  *   the worker applies it with its one-by-one isolation, retries and dead letters.
@@ -16,51 +16,36 @@
  * (docs/decisions/0004-apply-at-intake.md).
  */
 import type { Queryable } from '../core/db.js';
-import { quoteIdentifier } from '../db/identifiers.js';
-import { INBOX_CHANNEL, type InboxItem } from '../inbox/enqueue.js';
+import type { InboxItem } from '../inbox/enqueue.js';
 import type { IntakeApply } from '../inbox/group-commit.js';
-import type { StoredEvent } from '../projections/index.js';
+import type { Hooks, StoredEvent } from '../projections/index.js';
 import { applyTaken, describeError, type ApplyDeps } from './apply-batch.js';
 
 /** Longest wait of an intake transaction for a row lock before its batch is left to a worker. */
 export const INTAKE_LOCK_TIMEOUT_MS = 1000;
 
-export function intakeApply(deps: () => Promise<ApplyDeps>): IntakeApply {
+/** `hooks`: the events they listen to are left to the worker. */
+export function intakeApply(deps: () => Promise<ApplyDeps>, hooks?: Hooks): IntakeApply {
   return {
     lockTimeoutMs: INTAKE_LOCK_TIMEOUT_MS,
+    wants: (item) => !hooks?.listensTo(item.type),
     apply: async (tx, items) => applyAtIntake(await deps(), tx, items),
   };
 }
 
-export async function applyAtIntake(deps: ApplyDeps, tx: Queryable, items: readonly InboxItem[]): ReturnType<IntakeApply['apply']> {
+/** Applies deliveries the intake insert just stored as `applied`; resolves to what to report once they are committed. */
+export async function applyAtIntake(deps: ApplyDeps, tx: Queryable, items: readonly InboxItem[]): Promise<() => void> {
   const started = performance.now();
-  const hooked = items.filter((i) => deps.context.hooks?.listensTo(i.type));
-  const now = hooked.length === 0 ? items : items.filter((i) => !deps.context.hooks?.listensTo(i.type));
   try {
-    if (hooked.length > 0) await leaveToWorker(tx, deps.schema, hooked);
-    const outcomes = await applyTaken(tx, deps, now.map(storedEvent));
+    const outcomes = await applyTaken(tx, deps, items.map(storedEvent));
     const share = (performance.now() - started) / Math.max(1, outcomes.length);
-    return {
-      applied: new Set(now.map((i) => i.id)),
-      committed: () => {
-        for (const o of outcomes) deps.onOutcome?.(o.status, o.event.type, share);
-      },
+    return () => {
+      for (const o of outcomes) deps.onOutcome?.(o.status, o.event.type, share);
     };
   } catch (error) {
     deps.logger.warn({ events: items.length, error: describeError(error) }, 'applying at intake failed; the events are stored for a worker');
     throw error;
   }
-}
-
-/** Stored `applied` by the intake insert, these go back to pending, and the workers are woken. */
-async function leaveToWorker(tx: Queryable, schema: string, items: readonly InboxItem[]): Promise<void> {
-  await tx.query(
-    `with pending as (
-       update ${quoteIdentifier(schema)}.webhook_events set status = 'pending', attempts = 0, applied_at = null where id = any($1::text[]) returning 1
-     )
-     select pg_notify('${INBOX_CHANNEL}', '') from pending limit 1`,
-    [items.map((i) => i.id)],
-  );
 }
 
 function storedEvent(item: InboxItem): StoredEvent {

@@ -58,6 +58,7 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    this.intake = intakeApply(async () => this.#deps(await options.db()), options.hooks);
   }
 
   /** Starts apply loops and/or the dispatcher in this process. */
@@ -109,7 +110,7 @@ export class Runner {
   }
 
   /** Applies just-stored deliveries in the transaction that stores them (apply/intake.ts). */
-  readonly intake: IntakeApply = intakeApply(async () => this.#deps(await this.#options.db()));
+  readonly intake: IntakeApply;
 
   /**
    * Inline mode: apply the event just stored (unless it was applied at intake), then send what it

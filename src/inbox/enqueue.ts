@@ -24,7 +24,7 @@ export const INBOX_CHANNEL = 'clerk_sync_inbox';
 /**
  * Returns the ids that were inserted now; the others already existed. Ids must be distinct.
  * `applied`: write them as applied by this transaction (one attempt), which must then apply them
- * or set them back to pending (apply/intake.ts) before it commits.
+ * before it commits (apply/intake.ts).
  */
 export async function enqueueEvents(db: Queryable, schema: string, items: readonly InboxItem[], options: { applied?: boolean } = {}): Promise<Set<string>> {
   if (items.length === 0) return new Set();

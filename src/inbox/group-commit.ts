@@ -9,12 +9,15 @@ import { enqueueEvents, type InboxItem } from './enqueue.js';
 
 /**
  * Applies newly stored deliveries inside the transaction that stores them (apply at intake;
- * supplied by a later stage, apply/intake.ts, through the composition root). It resolves to the
- * ids it applied (the others it left pending for a worker) and what to do once they are
- * committed. When it throws, the transaction is rolled back and the batch stored again without it.
+ * supplied by a later stage, apply/intake.ts, through the composition root). The deliveries it
+ * does not want are stored pending, for a worker. `apply` resolves to what to do once the
+ * transaction has committed; when it throws, the transaction is rolled back and the batch is
+ * stored again without it.
  */
 export interface IntakeApply {
-  apply(tx: Queryable, items: readonly InboxItem[]): Promise<{ applied: ReadonlySet<string>; committed?: () => void }>;
+  /** False for a delivery only a worker may apply. */
+  wants(item: InboxItem): boolean;
+  apply(tx: Queryable, items: readonly InboxItem[]): Promise<() => void>;
   /** The intake never waits longer than this for a row another transaction holds; past it, the batch is left to a worker. */
   lockTimeoutMs: number;
 }
@@ -93,24 +96,25 @@ export class InboxWriter {
 
   async #store(items: InboxItem[]): Promise<{ inserted: Set<string>; applied: ReadonlySet<string> }> {
     const intake = this.#apply();
-    if (intake) {
+    const now = intake ? items.filter((i) => intake.wants(i)) : [];
+    if (intake && now.length > 0) {
+      const later = now.length === items.length ? [] : items.filter((i) => !intake.wants(i));
       try {
         let committed: (() => void) | undefined;
         const result = await this.#db.transaction(
           async (tx) => {
-            const inserted = await enqueueEvents(tx, this.#schema, items, { applied: true });
-            if (inserted.size === 0) return { inserted, applied: new Set<string>() };
-            const outcome = await intake.apply(tx, items.filter((i) => inserted.has(i.id)));
-            committed = outcome.committed;
-            return { inserted, applied: outcome.applied };
+            const applied = await enqueueEvents(tx, this.#schema, now, { applied: true });
+            const stored = later.length > 0 ? await enqueueEvents(tx, this.#schema, later) : new Set<string>();
+            if (applied.size > 0) committed = await intake.apply(tx, now.filter((i) => applied.has(i.id)));
+            return { inserted: new Set([...applied, ...stored]), applied };
           },
           { lockTimeoutMs: intake.lockTimeoutMs },
         );
         committed?.();
         return result;
       } catch (error) {
-        // Storing a delivery never depends on applying it: whatever failed (a hook, a lock wait,
-        // a deadlock, a bad row), store the batch again for a worker, which isolates and retries.
+        // Storing a delivery never depends on applying it: whatever failed (a lock wait, a
+        // deadlock, a bad row), store the batch again for a worker, which isolates and retries.
         if (isDatabaseUnavailable(error)) throw error;
       }
     }

@@ -203,7 +203,7 @@ for (const backend of backends) {
           const hooks = new Hooks().on('user.created', async () => {});
           const worker = new Worker({ ...deps(hooks), pollIntervalMs: 20, retryBaseMs: 10, retryMaxMs: 50 });
           worker.start();
-          const writer = new InboxWriter(database.db, 'clerk', { maxInFlight: 2 }, () => intakeApply(async () => deps(hooks)));
+          const writer = new InboxWriter(database.db, 'clerk', { maxInFlight: 2 }, () => intakeApply(async () => deps(hooks), hooks));
           const deliveries = order.map((i) => {
             const e = events[i]!;
             return item({ id: `msg_${i}`, type: e.created ? 'user.created' : 'user.updated', data: user(e.user, i + 1) });
