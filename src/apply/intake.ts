@@ -53,7 +53,7 @@ function storedEvent(item: InboxItem): StoredEvent {
     id: item.id,
     type: item.type,
     clerkTimestamp: item.clerkTimestamp,
-    payload: JSON.parse(item.payload) as StoredEvent['payload'],
+    payload: (item.parsed ?? JSON.parse(item.payload)) as StoredEvent['payload'],
     source: item.source ?? 'webhook',
   };
 }

@@ -53,8 +53,6 @@ export class Runner {
   readonly #running = new Set<RunningWorker>();
   #announced = false;
   #oneShot: Dispatcher | undefined;
-  /** Apply loops running in this process (started and not yet stopped). */
-  #applyLoops = 0;
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -73,7 +71,6 @@ export class Runner {
     const dispatcher = dispatch && o.registry.kinds().length > 0 ? this.#dispatcher(db, true) : undefined;
     worker?.start();
     dispatcher?.start();
-    if (worker) this.#applyLoops++;
     o.logger.info(
       { apply, dispatch: dispatcher !== undefined, concurrency, batchSize: o.worker.batchSize, kinds: dispatcher ? o.registry.kinds() : [] },
       'clerk-sync worker started',
@@ -85,7 +82,6 @@ export class Runner {
       stop: () =>
         (stopping ??= (async () => {
           this.#running.delete(handle);
-          if (worker) this.#applyLoops--;
           const timeoutMs = o.worker.shutdownTimeoutMs;
           await Promise.all([worker?.stop({ timeoutMs }), dispatcher?.stop({ timeoutMs })]);
           o.logger.info('clerk-sync worker stopped');
@@ -106,7 +102,8 @@ export class Runner {
 
   /** Whether a worker applies events in this process now. */
   get applying(): boolean {
-    return this.#applyLoops > 0;
+    for (const r of this.#running) if (r.worker) return true;
+    return false;
   }
 
   /** Applies just-stored deliveries in the transaction that stores them (apply/intake.ts). */

@@ -15,6 +15,8 @@ export interface InboxItem {
   instanceId: string | null;
   /** The raw body as text: stored as jsonb. */
   payload: string;
+  /** The body already parsed by the receiver, so applying at intake need not parse it again. */
+  parsed?: { type: string; data: Record<string, unknown> };
   bodySha256: string;
   source?: 'webhook' | 'backfill';
 }

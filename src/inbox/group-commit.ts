@@ -96,9 +96,10 @@ export class InboxWriter {
 
   async #store(items: InboxItem[]): Promise<{ inserted: Set<string>; applied: ReadonlySet<string> }> {
     const intake = this.#apply();
-    const now = intake ? items.filter((i) => intake.wants(i)) : [];
+    const now: InboxItem[] = [];
+    const later: InboxItem[] = [];
+    if (intake) for (const i of items) (intake.wants(i) ? now : later).push(i);
     if (intake && now.length > 0) {
-      const later = now.length === items.length ? [] : items.filter((i) => !intake.wants(i));
       try {
         let committed: (() => void) | undefined;
         const result = await this.#db.transaction(

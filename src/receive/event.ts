@@ -59,6 +59,7 @@ export function parseEvent(id: string, body: Uint8Array): ParsedEvent {
       clerkTimestamp: normaliseTimestamp(event.timestamp),
       instanceId: typeof event.instance_id === 'string' ? event.instance_id : null,
       payload: text,
+      parsed: event as { type: string; data: Record<string, unknown> },
       bodySha256: createHash('sha256').update(body).digest('hex'),
     },
   };
