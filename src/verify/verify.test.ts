@@ -19,12 +19,9 @@ import {
 } from './index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Fixtures live outside the repo (in the parent directory's shared/), shared with other tools.
+// Upstream vectors, copied into test/fixtures (see its SOURCES.md).
 
-const repoRoot = new URL('../../', import.meta.url);
-function sharedFile(relative: string): URL {
-  return new URL(`../shared/${relative}`, repoRoot);
-}
+const fixturesDir = new URL('../../test/fixtures/', import.meta.url);
 
 interface Vector {
   id: string;
@@ -49,7 +46,7 @@ interface Vector {
   };
 }
 
-const vectorFile = JSON.parse(readFileSync(sharedFile('fixtures/signature-vectors.json'), 'utf8')) as {
+const vectorFile = JSON.parse(readFileSync(new URL('signature-vectors.json', fixturesDir), 'utf8')) as {
   vectors: Vector[];
 };
 const vectors = vectorFile.vectors;
@@ -85,7 +82,7 @@ function verifyVector(v: Vector, keys: readonly SigningKey[], prefix: 'svix' | '
   });
 }
 
-describe('signature vectors (shared/fixtures/signature-vectors.json)', () => {
+describe('signature vectors (test/fixtures/signature-vectors.json)', () => {
   it('has vectors of every kind we know how to check', () => {
     expect(vectors.length).toBeGreaterThan(0);
     for (const v of vectors) {

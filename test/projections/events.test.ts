@@ -1,5 +1,5 @@
 /**
- * Every event type clerk-sync projects: its example (a fixture from ../shared, or one built
+ * Every event type clerk-sync projects: its example (a fixture from test/fixtures, or one built
  * from Clerk's field list in src/clerk/examples) is applied and the resulting row asserted.
  * Also: the alt/ fixture variants, unknown types (ignored, replayable), payload errors.
  */

@@ -8,7 +8,7 @@ import type { Db, Queryable } from '../../src/core/db.js';
 import { applyEvent, markEvent, type ApplyContext, type ApplyStatus, type StoredEvent } from '../../src/projections/index.js';
 import { toMillis } from '../../src/projections/version.js';
 
-export const fixturesDir = new URL('../../../shared/fixtures/clerk-payloads/', import.meta.url);
+export const fixturesDir = new URL('../fixtures/clerk-payloads/', import.meta.url);
 export const examplesDir = new URL('../../src/clerk/examples/', import.meta.url);
 
 export type Envelope = { type: string; data: Record<string, unknown>; timestamp?: number; [k: string]: unknown };
