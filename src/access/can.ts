@@ -3,13 +3,15 @@ import type { Queryable } from '../core/db.js';
 import { schemaOf, type AccessOptions } from './options.js';
 
 /**
- * Does the user hold the permission in the organization, through a live membership (its own
- * permissions or its role's)?
+ * Does the user hold the permission in the organization, through a live membership? A
+ * membership's permissions are its role's current ones when the role is synced, none when the
+ * role is deleted, its own snapshot when the role is unknown (docs/projections.md). With
+ * `metadataGrants`, public_metadata grants count too.
  * @example
  * if (!(await can(db, { schema: 'clerk' }, userId, orgId, 'org:posts:write'))) return forbidden();
  */
 export async function can(db: Queryable, options: AccessOptions, userId: string, organizationId: string, permission: string): Promise<boolean> {
-  const result = await db.query<{ ok: boolean }>(`select ${schemaOf(options)}.can($1, $2, $3) as ok`, [userId, organizationId, permission]);
+  const result = await db.query<{ ok: boolean }>(`select ${schemaOf(options)}.can($1, $2, $3, $4) as ok`, [userId, organizationId, permission, options.metadataGrants === true]);
   return result.rows[0]?.ok === true;
 }
 

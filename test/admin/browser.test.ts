@@ -28,7 +28,7 @@ for (const backend of backends) {
       const now = Date.now();
       for (let i = 0; i < 12; i++) await deliver(admin.url, userEvent('user.created', `user_${String(i).padStart(3, '0')}`, { first_name: `Person${i}` }, now - (12 - i) * 60_000));
       await deliver(admin.url, organizationEvent('org_acme', 'Acme'));
-      await deliver(admin.url, { type: 'role.created', object: 'event', timestamp: now, data: { object: 'role', id: 'role_admin', key: 'org:admin', name: 'Admin', description: 'Everything', permissions: [{ object: 'permission', id: 'perm_1', key: 'org:billing:manage', name: 'Billing' }], created_at: now, updated_at: now } });
+      await deliver(admin.url, { type: 'role.created', object: 'event', timestamp: now, data: { object: 'role', id: 'role_admin', key: 'org:admin', name: 'Admin', description: 'Everything', permissions: [{ object: 'permission', id: 'perm_1', key: 'org:billing:manage', name: 'Billing' }, { object: 'permission', id: 'perm_2', key: 'org:posts:read', name: 'Read posts' }], created_at: now, updated_at: now } });
       await deliver(admin.url, membershipEvent('orgmem_1', 'org_acme', 'user_000', 'org:admin'));
       await deliver(admin.url, { type: 'session.created', object: 'event', timestamp: now, data: { object: 'session', id: 'sess_1', user_id: 'user_000', status: 'active', created_at: now, updated_at: now } });
       await drain(database.db, hooks);
@@ -128,7 +128,7 @@ for (const backend of backends) {
       expect(text).toContain('org_acme');
       expect(text).toContain('org:admin');
       expect(text).toContain('org:posts:read');
-      // The role's permissions count too (user_permissions view).
+      // The synced role's current permissions (user_permissions view).
       expect(text).toContain('org:billing:manage');
       expect(await page.locator('table.events tbody tr').count()).toBeGreaterThanOrEqual(3);
       await shot('7-lookup');

@@ -75,17 +75,17 @@ for (const backend of backends) {
       expect(active.rows.map((r) => r.id)).toEqual(['mem_alice_a', 'mem_alice_b', 'mem_bob_b', 'mem_inactive', 'mem_new']);
     });
 
-    it("user_permissions: the membership's own permissions plus its live role's, for active users only", async () => {
+    it("user_permissions: the live role's permissions, none for a deleted role, the membership's own for an unknown role; active users only", async () => {
       const perms = await db().query<{ user_id: string; organization_id: string; permission: string }>(
         'select user_id, organization_id, permission from clerk.user_permissions order by 1, 2, 3',
       );
       expect(perms.rows.map((r) => `${r.user_id}/${r.organization_id}/${r.permission}`)).toEqual([
+        // org:editor is synced: its permissions replace the membership's snapshot
         'user_alice/org_a/org:posts:edit',
         'user_alice/org_a/org:posts:publish',
-        'user_alice/org_a/org:posts:read',
+        // org:member is unknown (a system role): the membership's own snapshot
         'user_alice/org_b/org:posts:read',
-        // org:old's role was deleted: only the membership's own permission
-        'user_bob/org_b/org:billing:read',
+        // org:old was deleted: user_bob holds nothing in org_b
         'user_new/org_new/org:posts:read',
       ]);
     });
@@ -98,6 +98,12 @@ for (const backend of backends) {
       expect(await check('user_inactive', 'org_a', 'org:posts:read')).toBe(false);
       expect(await check('user_gone', 'org_a', 'org:posts:read')).toBe(false);
       expect(await check('user_alice', 'org_dead', 'org:posts:edit')).toBe(false);
+      expect(await check('user_bob', 'org_b', 'org:billing:read')).toBe(false); // role deleted
+    });
+
+    it('a deleted user is not active', async () => {
+      const r = await db().query<{ id: string; is_active: boolean }>("select id, is_active from clerk.users where id in ('user_gone', 'user_alice') order by id");
+      expect(r.rows).toEqual([{ id: 'user_alice', is_active: true }, { id: 'user_gone', is_active: false }]);
     });
 
     it('can() in TypeScript', async () => {
@@ -108,7 +114,7 @@ for (const backend of backends) {
 
     it('accessFor() lists the organizations with role and permissions', async () => {
       expect(await accessFor(db(), OPTS, 'user_alice')).toEqual([
-        { organizationId: 'org_a', organizationName: 'Alpha', organizationSlug: 'alpha', membershipId: 'mem_alice_a', role: 'org:editor', permissions: ['org:posts:edit', 'org:posts:publish', 'org:posts:read'] },
+        { organizationId: 'org_a', organizationName: 'Alpha', organizationSlug: 'alpha', membershipId: 'mem_alice_a', role: 'org:editor', permissions: ['org:posts:edit', 'org:posts:publish'] },
         { organizationId: 'org_b', organizationName: 'Beta', organizationSlug: 'beta', membershipId: 'mem_alice_b', role: 'org:member', permissions: ['org:posts:read'] },
       ]);
       expect(await accessFor(db(), OPTS, 'user_inactive')).toEqual([
@@ -134,7 +140,9 @@ for (const backend of backends) {
         expect((await a.domains()).map((d) => d.name)).toEqual(['alpha.com']);
         expect((await b.domains()).map((d) => d.name)).toEqual(['beta.com']);
         expect(await a.can('user_bob', 'org:billing:read')).toBe(false);
-        expect(await b.can('user_bob', 'org:billing:read')).toBe(true);
+        expect(await b.can('user_bob', 'org:billing:read')).toBe(false);
+        expect(await b.can('user_alice', 'org:posts:read')).toBe(true);
+        expect(await a.can('user_alice', 'org:posts:read')).toBe(false);
       });
 
       it('for every organization, no row of another organization shows', async () => {

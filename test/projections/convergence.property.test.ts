@@ -136,7 +136,8 @@ function expectedTables(events: Ev[]) {
   const sorted = <T extends { id: string }>(rows: T[]) => rows.sort((a, b) => (a.id < b.id ? -1 : 1));
   const users = sorted([...model(events, 'user.').values()].map((r) => {
     const meta = (r.winner?.data.public_metadata ?? {}) as Data;
-    return { ...common(r), first_name: (r.winner?.data.first_name as string) ?? null, is_active: meta.isActive !== false };
+    // A deleted user is not active, whatever its metadata says.
+    return { ...common(r), first_name: (r.winner?.data.first_name as string) ?? null, is_active: meta.isActive !== false && r.deletedAt === null };
   }));
   const organizations = sorted([...model(events, 'organization.').values()].map((r) => ({ ...common(r), name: (r.winner?.data.name as string) ?? null })));
   const memberships = sorted([...model(events, 'organizationMembership.').values()].map((r) => ({
@@ -163,8 +164,12 @@ function expectedTables(events: Ev[]) {
   const permissions = new Set<string>();
   for (const m of active) {
     if (users.some((u) => u.id === m.user_id && !u.is_active)) continue;
-    const fromRoles = roles.filter((r) => r.deleted_at === null && r.key === m.role).flatMap((r) => r.permissions);
-    for (const p of [...m.permissions, ...fromRoles]) permissions.add(`${m.user_id}|${m.organization_id}|${p}`);
+    // The role's current permissions when it is synced, none when it is deleted, the membership's
+    // own snapshot when the role is unknown.
+    const known = roles.filter((r) => r.key === m.role);
+    const live = known.filter((r) => r.deleted_at === null);
+    const held = live.length > 0 ? live.flatMap((r) => r.permissions) : known.length > 0 ? [] : m.permissions;
+    for (const p of held) permissions.add(`${m.user_id}|${m.organization_id}|${p}`);
   }
   return {
     users,

@@ -41,7 +41,7 @@ for (const backend of backends) {
 
     it('the views and can() exist', async () => {
       const views = await database.db.query<{ table_name: string }>(`select table_name from information_schema.views where table_schema = 'clerk' order by 1`);
-      expect(views.rows.map((r) => r.table_name)).toEqual(['active_organization_memberships', 'user_last_seen', 'user_permissions']);
+      expect(views.rows.map((r) => r.table_name)).toEqual(['active_organization_memberships', 'user_last_seen', 'user_metadata_permissions', 'user_permissions']);
       expect((await database.db.query<{ ok: boolean }>(`select clerk.can('u', 'o', 'p') as ok`)).rows[0]!.ok).toBe(false);
     });
 

@@ -18,9 +18,22 @@ export const activeOrganizationMemberships = clerk
   })
   .existing();
 
-/** One row per permission an active user holds in an organization (membership's own + its role's). */
+/**
+ * One row per permission an active user holds in an organization through a live membership: its
+ * role's current permissions when the role is synced, none when it is deleted, the membership's
+ * own list when the role is unknown.
+ */
 export const userPermissions = clerk
   .view('user_permissions', {
+    userId: text('user_id').notNull(),
+    organizationId: text('organization_id').notNull(),
+    permission: text('permission').notNull(),
+  })
+  .existing();
+
+/** Opt-in grants from users.public_metadata (role, permissions, organizationId), by the same role rule. */
+export const userMetadataPermissions = clerk
+  .view('user_metadata_permissions', {
     userId: text('user_id').notNull(),
     organizationId: text('organization_id').notNull(),
     permission: text('permission').notNull(),
