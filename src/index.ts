@@ -14,7 +14,10 @@ export {
   applyEvent, applyEvents, markEvent, Hooks, PayloadError, isKnownEventType, EVENT_TYPES, ProjectionRegistry, PROJECTIONS, defaultRegistry,
   type StoredEvent, type ApplyStatus, type ApplyContext, type Hook, type HookContext,
 } from './projections/index.js';
-export { can, accessFor, forOrganization, type AccessOptions, type OrganizationAccess, type OrganizationScope } from './access/index.js';
+export {
+  can, accessFor, forOrganization, withClerkUser, assertRowLevelSecurity, organizationPolicies, organizationPolicySql,
+  type AccessOptions, type OrganizationAccess, type OrganizationScope, type OrganizationPolicyOptions,
+} from './access/index.js';
 export {
   Worker, Runner, drainEvents, replayEvents, applyBatch, applyInline, claimEvents, enqueueSideEffects, enqueueBatchSideEffects, NO_SIDE_EFFECTS, DEFAULT_WORKER_SETTINGS,
   type WorkerOptions, type WorkerSettings, type RunningWorker, type DrainSummary, type DrainResult, type ReplaySelector, type ReplayableStatus,

@@ -76,7 +76,7 @@ BEGIN
       RETURN NULL;
     END IF;
     BEGIN
-      v := (claims::jsonb) ->> 'sub';
+      v := CASE WHEN jsonb_typeof(claims::jsonb -> 'sub') = 'string' THEN claims::jsonb ->> 'sub' END;
     EXCEPTION WHEN others THEN
       RETURN NULL;
     END;
