@@ -29,7 +29,7 @@ beforeAll(async () => {
     args: ['dist/server.js'],
     port,
     readyPath: '/healthz',
-    env: { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, CLERK_WEBHOOK_SIGNING_SECRET: secret, CLERK_SYNC_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    env: { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, APP_DATABASE_URL: db.appUrl, CLERK_WEBHOOK_SIGNING_SECRET: secret, CLERK_SYNC_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
   });
   webhookUrl = `${app.baseUrl}/api/webhooks/clerk`;
 });
@@ -89,6 +89,49 @@ describe('examples/express', () => {
 
     // Ada was an admin of Old Co, which is deleted.
     expect((await reports(story.oldCo.id, ada.id)).status).toBe(403);
+  });
+
+  it("keeps another organization's notes invisible and unwritable: row-level security as the app role", async () => {
+    const { ada } = story.users;
+    const globex = { id: 'org_e2eGlobex', name: 'Globex' };
+    const gus = 'user_e2eGus';
+    const now = Date.now();
+    // A second tenant: Gus writes notes in Globex (his membership's own permission; org:member has no role.* event).
+    for (const [svixId, type, data] of [
+      ['msg_e2eGlobex', 'organization.created', { object: 'organization', id: globex.id, name: globex.name, slug: 'globex', created_at: now, updated_at: now }],
+      ['msg_e2eGus', 'user.created', { object: 'user', id: gus, first_name: 'Gus', last_name: 'Globex', email_addresses: [], created_at: now, updated_at: now }],
+      ['msg_e2eGusMember', 'organizationMembership.created', { object: 'organization_membership', id: 'orgmem_e2eGus', role: 'org:member', permissions: ['org:notes:write'], organization: { id: globex.id }, public_user_data: { user_id: gus }, created_at: now, updated_at: now }],
+    ] as const) {
+      const answer = await deliver(webhookUrl, secret, { svixId, type, body: JSON.stringify({ type, object: 'event', timestamp: now, data }) });
+      expect(answer.status).toBe(200);
+    }
+    // The table's owner seeds a note in each tenant (the owner is not subject to the policies).
+    await db.query(`insert into notes (id, organization_id, body) values ('note_acme', $1, 'Acme plans'), ('note_globex', $2, 'Globex secrets')`, [story.acme.id, globex.id]);
+
+    const get = async (path: string, userId?: string) => {
+      const response = await fetch(`${app.baseUrl}${path}`, { headers: userId ? { 'x-user-id': userId } : {} });
+      return { status: response.status, body: (await response.json()) as { notes?: Array<{ id: string }> } };
+    };
+    const ids = (r: { body: { notes?: Array<{ id: string }> } }) => r.body.notes?.map((n) => n.id);
+    // No where clause in /notes: Postgres alone keeps each caller to their organizations.
+    expect(ids(await get('/notes', ada.id))).toEqual(['note_acme']);
+    expect(ids(await get('/notes', gus))).toEqual(['note_globex']);
+    expect(ids(await get('/notes', 'user_unknown'))).toEqual([]);
+    expect(ids(await get('/notes', story.users.dan.id))).toEqual([]); // deleted user
+    expect(ids(await get(`/orgs/${globex.id}/notes`, ada.id))).toEqual([]);
+    expect((await get('/notes')).status).toBe(401);
+
+    const post = (orgId: string, userId: string, body: unknown) =>
+      fetch(`${app.baseUrl}/orgs/${orgId}/notes`, { method: 'POST', headers: { 'x-user-id': userId, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post(story.acme.id, gus, { body: 'sneaky' })).status).toBe(403);
+    expect((await post(globex.id, ada.id, { body: 'sneaky' })).status).toBe(403);
+    expect((await post(globex.id, gus, {})).status).toBe(400);
+    const created = await post(globex.id, gus, { body: 'Q3 numbers' });
+    expect(created.status).toBe(201);
+    expect(await db.query('select organization_id, body from notes order by id')).toEqual(
+      expect.arrayContaining([{ organization_id: globex.id, body: 'Q3 numbers' }]),
+    );
+    expect(await db.query(`select count(*)::int as n from notes where body = 'sneaky'`)).toEqual([{ n: 0 }]);
   });
 
   it('verifies the exact bytes Svix signed although express.json() parsed the body first', async () => {

@@ -7,11 +7,16 @@
  * - `GET /orgs/:orgId/reports` is guarded by an ABAC check on the synced tables: the caller must
  *   hold `org:reports:read` in that organization through a live membership (its own permissions
  *   or its role's).
+ * - `/notes` and `/orgs/:orgId/notes` read and write the app's own table through row-level
+ *   security (see notes.ts): the queries run in withClerkUser() on the app role's connection, and
+ *   Postgres shows each caller only the rows of organizations they are a live member of.
  */
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { can, forOrganization, type ClerkSync } from 'clerk-sync';
+import { can, forOrganization, type ClerkSync, type Db } from 'clerk-sync';
 import { clerkSyncExpress } from 'clerk-sync/express';
+import { NOTES_WRITE } from './notes.js';
+import { withClerkUser } from 'clerk-sync/rls';
 
 export const REPORTS_PERMISSION = 'org:reports:read';
 
@@ -33,7 +38,11 @@ function requireUser(req: Authed, res: Response, next: NextFunction): void {
   next();
 }
 
-export function createApp(sync: ClerkSync): express.Express {
+/** A Postgres error code: insufficient privilege, which a refused row-level security check raises. */
+const RLS_REFUSED = '42501';
+
+/** `notesDb`: the app role's connection (APP_DATABASE_URL); without it the notes routes answer 503. */
+export function createApp(sync: ClerkSync, notesDb?: Db): express.Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -76,6 +85,43 @@ export function createApp(sync: ClerkSync): express.Express {
       membersByRole: byRole,
       pendingInvitations: (await org.invitations({ status: 'pending' })).length,
     });
+  });
+
+  type NoteRow = { id: string; organization_id: string; body: string };
+  const notes = (userId: string, fn: (tx: Db) => Promise<unknown>) => withClerkUser(notesDb!, userId, (tx) => fn(tx as Db));
+  const needNotesDb = (_req: Request, res: Response, next: NextFunction): void => {
+    if (notesDb) next();
+    else res.status(503).json({ error: 'notes_disabled', message: 'set APP_DATABASE_URL to a role that owns nothing' });
+  };
+
+  // No where clause: row-level security alone limits the rows to the caller's organizations.
+  app.get('/notes', requireUser, needNotesDb, async (req: Authed, res) => {
+    const rows = await notes(req.userId!, async (tx) => (await tx.query<NoteRow>('select id, organization_id, body from notes order by organization_id, created_at, id')).rows);
+    res.json({ notes: rows });
+  });
+
+  app.get('/orgs/:orgId/notes', requireUser, needNotesDb, async (req: Authed, res) => {
+    const rows = await notes(req.userId!, async (tx) =>
+      (await tx.query<NoteRow>('select id, organization_id, body from notes where organization_id = $1 order by created_at, id', [String(req.params.orgId)])).rows,
+    );
+    res.json({ notes: rows });
+  });
+
+  app.post('/orgs/:orgId/notes', requireUser, needNotesDb, async (req: Authed, res) => {
+    const body = (req.body as { body?: unknown } | undefined)?.body;
+    if (typeof body !== 'string' || body === '' || body.length > 10_000) {
+      res.status(400).json({ error: 'invalid_body', message: 'send {"body": "…"} (1 to 10,000 characters)' });
+      return;
+    }
+    try {
+      const row = await notes(req.userId!, async (tx) =>
+        (await tx.query<NoteRow>('insert into notes (organization_id, body) values ($1, $2) returning id, organization_id, body', [String(req.params.orgId), body])).rows[0],
+      );
+      res.status(201).json({ note: row });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== RLS_REFUSED) throw error;
+      res.status(403).json({ error: 'forbidden', permission: NOTES_WRITE });
+    }
   });
 
   // Express 5 forwards rejected promises here; answer JSON instead of the default HTML page.

@@ -26,6 +26,8 @@ const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1
 
 export interface E2eDatabase {
   url: string;
+  /** The same database as a login role that owns nothing (the examples' APP_DATABASE_URL, for row-level security). */
+  appUrl: string;
   /** One query on the app's database (assertions on the inbox and the tables). */
   query<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
   drop(): Promise<void>;
@@ -38,12 +40,17 @@ export async function createDatabase(): Promise<E2eDatabase> {
   const name = `clerk_sync_e2e_${randomBytes(6).toString('hex')}`;
   await admin(`create database ${name}`);
   const url = withDatabase(adminUrl, name);
+  const appRole = `${name}_app`;
+  await admin(`create role ${appRole} login nosuperuser nobypassrls`);
+  const app = new URL(url);
+  app.username = appRole;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   // pool.end() resolves before its connections have closed; the forced drop below may terminate
   // one of them, and its client reports that through the pool: not an error of the test.
   pool.on('error', () => {});
   return {
     url,
+    appUrl: app.toString(),
     async query(sql, params) {
       return (await pool.query(sql, params)).rows;
     },
@@ -51,6 +58,7 @@ export async function createDatabase(): Promise<E2eDatabase> {
       await pool.end();
       // with (force): the example may still hold connections if it was killed.
       await admin(`drop database if exists ${name} with (force)`);
+      await admin(`drop role if exists ${appRole}`);
     },
   };
 }
