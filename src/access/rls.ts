@@ -4,7 +4,7 @@
  * that the connection really is subject to them. The policies call the SQL functions of migration
  * 0006 (member_organizations, permitted_organizations), which follow the same rule as can().
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { pgPolicy, type PgPolicy, type PgPolicyToOption } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../core/db.js';
 import { ClerkSyncError } from '../core/errors.js';
@@ -38,10 +38,13 @@ interface Pool {
 }
 
 async function setUser(tx: unknown, userId: string): Promise<void> {
-  const t = tx as { query?: unknown; execute?: (q: SQL) => Promise<unknown> };
+  const t = tx as { query?: unknown; execute?: (q: string) => Promise<unknown> };
   // Drizzle's transaction has `query` too, but as the relational query builder, not a function.
+  // Its execute() gets a plain string rather than an sql`` object, which would have to come from
+  // the app's own copy of drizzle-orm; the id is inlined, safe because checkUserId admits only
+  // letters, digits, "_" and "-".
   if (typeof t.query === 'function') await (tx as Client).query(SET_USER, [userId]);
-  else if (typeof t.execute === 'function') await t.execute(sql`select set_config('clerk.user_id', ${userId}, true)`);
+  else if (typeof t.execute === 'function') await t.execute(`select set_config('clerk.user_id', '${checkUserId(userId)}', true)`);
   else throw new TypeError('withClerkUser: the transaction has neither query() nor execute()');
 }
 
@@ -98,21 +101,20 @@ export async function withClerkUser<T>(db: unknown, userId: string, fn: (tx: nev
  * forced where the role owns the table (owners bypass it otherwise). Call it at start-up with the
  * app's connection.
  */
-export async function assertRowLevelSecurity(db: Queryable, tables: string[]): Promise<void> {
-  const role = await db.query<{ name: string; bypass: boolean }>(
+export async function assertRowLevelSecurity(db: Queryable | Client, tables: string[]): Promise<void> {
+  const q = async <R>(text: string, params?: unknown[]) => ((await (db as Client).query(text, params)) as { rows: R[] }).rows;
+  const current = (await q<{ name: string; bypass: boolean }>(
     `select current_user as name, coalesce((select rolsuper or rolbypassrls from pg_roles where rolname = current_user), false) as bypass`,
-  );
-  const current = role.rows[0];
+  ))[0];
   if (!current || current.bypass) {
     throw new ClerkSyncError('rls_not_enforced', `The role "${current?.name ?? '?'}" is a superuser or has BYPASSRLS: row-level security does not apply to it; connect as a role without them`);
   }
   for (const table of tables) {
-    const r = await db.query<{ enabled: boolean; forced: boolean; owner: boolean }>(
+    const [t] = await q<{ enabled: boolean; forced: boolean; owner: boolean }>(
       `select c.relrowsecurity as enabled, c.relforcerowsecurity as forced, pg_has_role(current_user, c.relowner, 'USAGE') as owner
          from pg_class c where c.oid = to_regclass($1)`,
       [table],
     );
-    const t = r.rows[0];
     if (!t) throw new ClerkSyncError('rls_not_enforced', `The table ${table} does not exist or is not visible to "${current.name}"`);
     if (!t.enabled) throw new ClerkSyncError('rls_not_enforced', `Row-level security is not enabled on ${table}: alter table ${table} enable row level security`);
     if (t.owner && !t.forced) {

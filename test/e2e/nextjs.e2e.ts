@@ -2,7 +2,8 @@
  * examples/nextjs end to end: `next build`, `next start` on loopback against a fresh Postgres
  * database, the story's signed events delivered to app/api/webhooks/clerk (then shuffled
  * redeliveries), and the pages checked in headless Chromium: the organization list, the members
- * with their roles, and the report action that can() allows or refuses.
+ * with their roles, the report action that can() allows or refuses, and the notes page, whose
+ * query has no where clause, showing each user only their organizations' rows (row-level security).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningSecret } from '../../src/testing/index.js';
 import { story } from './support/events.js';
-import { artifactsDir, createDatabase, exampleDir, freePort, repoRoot, resolveFromExample, run, startApp, type E2eDatabase, type RunningApp } from './support/harness.js';
+import { artifactsDir, createDatabase, deliver, exampleDir, freePort, repoRoot, resolveFromExample, run, startApp, type E2eDatabase, type RunningApp } from './support/harness.js';
 import { deliverStory } from './support/scenario.js';
 
 const cwd = exampleDir('nextjs');
@@ -38,7 +39,7 @@ beforeAll(async () => {
     port,
     // The webhook route answers 405 to GET without touching the database: a cheap liveness probe.
     readyPath: '/api/webhooks/clerk',
-    env: { ...env, DATABASE_URL: db.url, CLERK_WEBHOOK_SIGNING_SECRET: secret, CLERK_SYNC_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    env: { ...env, DATABASE_URL: db.url, APP_DATABASE_URL: db.appUrl, CLERK_WEBHOOK_SIGNING_SECRET: secret, CLERK_SYNC_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
   });
 });
 
@@ -139,5 +140,30 @@ describe('examples/nextjs', () => {
     await expect.poll(() => page.locator('#report-result').getAttribute('data-status')).toBe('forbidden');
     expect(await page.locator('#report-result').innerText()).toContain(story.reportsPermission);
     await shot(page, 'report-forbidden');
+  });
+
+  it("shows each user only their organizations' notes: row-level security as the app role", async () => {
+    const { ada } = story.users;
+    const globex = 'org_e2eGlobex';
+    const gus = 'user_e2eGus';
+    const now = Date.now();
+    for (const [svixId, type, data] of [
+      ['msg_e2eGlobex', 'organization.created', { object: 'organization', id: globex, name: 'Globex', slug: 'globex', created_at: now, updated_at: now }],
+      ['msg_e2eGusMember', 'organizationMembership.created', { object: 'organization_membership', id: 'orgmem_e2eGus', role: 'org:member', permissions: [], organization: { id: globex }, public_user_data: { user_id: gus }, created_at: now, updated_at: now }],
+    ] as const) {
+      expect((await deliver(`${app.baseUrl}/api/webhooks/clerk`, secret, { svixId, type, body: JSON.stringify({ type, object: 'event', timestamp: now, data }) })).status).toBe(200);
+    }
+    // The first request to /notes creates the table (as the owner); then the owner seeds a note per tenant.
+    expect((await fetch(`${app.baseUrl}/notes`)).status).toBe(200);
+    await db.query(`insert into notes (id, organization_id, body) values ('note_acme', $1, 'Acme plans'), ('note_globex', $2, 'Globex secrets')`, [story.acme.id, globex]);
+    const visible = async (userId?: string) => {
+      const html = await (await fetch(`${app.baseUrl}/notes`, { headers: userId ? { cookie: `example_user_id=${userId}` } : {} })).text();
+      return [...html.matchAll(/data-note-id="([^"]+)"/g)].map((m) => m[1]);
+    };
+    expect(await visible(ada.id)).toEqual(['note_acme']);
+    expect(await visible(gus)).toEqual(['note_globex']);
+    expect(await visible(story.users.dan.id)).toEqual([]); // deleted user
+    expect(await visible('user_unknown')).toEqual([]);
+    expect(await visible()).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         <header>
-          <a href="/">clerk-sync example</a>
+          <a href="/">clerk-sync example</a> · <a href="/notes">My notes</a>
         </header>
         <main>{children}</main>
       </body>
