@@ -110,6 +110,9 @@ export async function assertRowLevelSecurity(db: Queryable | Client, tables: str
     throw new ClerkSyncError('rls_not_enforced', `The role "${current?.name ?? '?'}" is a superuser or has BYPASSRLS: row-level security does not apply to it; connect as a role without them`);
   }
   for (const table of tables) {
+    if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/.test(table)) {
+      throw new TypeError(`assertRowLevelSecurity: "${String(table)}" is not a table name (lowercase, optionally schema-qualified)`);
+    }
     const [t] = await q<{ enabled: boolean; forced: boolean; owner: boolean }>(
       `select c.relrowsecurity as enabled, c.relforcerowsecurity as forced, pg_has_role(current_user, c.relowner, 'USAGE') as owner
          from pg_class c where c.oid = to_regclass($1)`,

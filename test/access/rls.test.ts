@@ -55,6 +55,9 @@ for (const backend of backends) {
       await expect(assertRowLevelSecurity(db(), ['notes'])).rejects.toMatchObject({ code: 'rls_not_enforced' });
       await expect(as((q) => assertRowLevelSecurity(q, ['clerk.users']))).rejects.toBeInstanceOf(ClerkSyncError);
       await expect(as((q) => assertRowLevelSecurity(q, ['no_such_table']))).rejects.toMatchObject({ code: 'rls_not_enforced' });
+      for (const bad of ['a b', 'x.y.z', 'Notes', "notes'; drop table notes; --", '']) {
+        await expect(as((q) => assertRowLevelSecurity(q, [bad])), bad).rejects.toThrow(TypeError);
+      }
     });
 
     it('with no user set, nothing is visible and nothing can be written', async () => {
