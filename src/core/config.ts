@@ -27,6 +27,13 @@ export const optionsSchema = z
     mode: z.enum(['worker', 'inline']).default('worker'),
     /** `soft` keeps a deleted user's data; `scrub` erases personal fields. @default "soft" */
     deleteMode: z.enum(['soft', 'scrub']).default('soft'),
+    /**
+     * Also honour the grants in users.public_metadata (`role`, `permissions`, `organizationId`) in
+     * `can()` for the metadata's organization; pass `{ metadataGrants: sync.config.metadataGrants }`
+     * to can() (docs/projections.md). Off: metadata is writable by anything with your Clerk secret key.
+     * @default false
+     */
+    metadataGrants: z.boolean().default(false),
     /** Largest accepted body. @default 1048576 */
     maxBodyBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
     /** Allowed clock difference for the webhook timestamp, seconds. @default 300 */
@@ -199,6 +206,7 @@ export const ENV_VARS = [
   'CLERK_SYNC_SCHEMA',
   'CLERK_SYNC_MODE',
   'CLERK_SYNC_DELETE_MODE',
+  'CLERK_SYNC_METADATA_GRANTS',
   'CLERK_SYNC_MAX_BODY_BYTES',
   'CLERK_SYNC_LOG_LEVEL',
   'CLERK_SYNC_POOL_SIZE',
@@ -266,6 +274,8 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (pool !== undefined) options.poolSize = pool;
   const preparedStatements = booleanFromEnv(env, 'CLERK_SYNC_PREPARED_STATEMENTS');
   if (preparedStatements !== undefined) options.preparedStatements = preparedStatements;
+  const metadataGrants = booleanFromEnv(env, 'CLERK_SYNC_METADATA_GRANTS');
+  if (metadataGrants !== undefined) options.metadataGrants = metadataGrants;
   const applyAtIntake = booleanFromEnv(env, 'CLERK_SYNC_APPLY_AT_INTAKE');
   if (applyAtIntake !== undefined) options.intake = { apply: applyAtIntake };
   const rateLimit: NonNullable<ClerkSyncOptions['rateLimit']> = {};

@@ -168,6 +168,12 @@ describe('environment variables', () => {
     expect(config.allowNetworks).toBeUndefined();
     expect(resolveConfig(optionsFromEnv({ CLERK_SYNC_TRUST_PROXY: 'false' })).trustProxy).toBe(false);
   });
+  it('metadata grants: off by default, on with CLERK_SYNC_METADATA_GRANTS=true, a clear error otherwise', () => {
+    expect(resolveConfig(optionsFromEnv({})).metadataGrants).toBe(false);
+    expect(resolveConfig(optionsFromEnv({ CLERK_SYNC_METADATA_GRANTS: 'true' })).metadataGrants).toBe(true);
+    expect(resolveConfig(optionsFromEnv({ CLERK_SYNC_METADATA_GRANTS: 'off' })).metadataGrants).toBe(false);
+    expect(() => optionsFromEnv({ CLERK_SYNC_METADATA_GRANTS: 'maybe' })).toThrow(/CLERK_SYNC_METADATA_GRANTS/);
+  });
   it('refuse what is not a number', () => {
     expect(() => optionsFromEnv({ CLERK_SYNC_RATE_LIMIT_FAILED: 'sixty' })).toThrow(/CLERK_SYNC_RATE_LIMIT_FAILED/);
   });
