@@ -1,15 +1,16 @@
 /**
  * Row-level security benchmark: the cost of the organization policies (clerk-sync/rls) on a
  * select of 10,000 rows of an org-scoped table. A throwaway database (clerk_sync_bench_rls_*)
- * gets 5,000 users, 500 organizations, 20,000 memberships, a few roles, and a `notes` table of
- * 20 organizations × 10,000 rows behind organizationPolicySql(). Then, alternating, many times:
+ * gets an instance the size users have (by default 100,000 users, 10,000 organizations, four
+ * memberships per user), a few roles, and a `notes` table of 20 organizations × 10,000 rows
+ * behind organizationPolicySql(). Then, alternating, many times:
  * - without the policy: the table owner (RLS does not apply), `where organization_id = $1`;
  * - through the policy: a non-owner role in withClerkUser(), the same query;
  * - through the policy alone: the non-owner role, `select … from notes` with no where clause.
  * Each in its own transaction, rows fetched by the client. Prints medians, the ratios, and the
  * server's plan and execution time of the policy query.
  *
- *   node --import tsx bench/rls.ts [--rounds 40] [--url postgres://…]
+ *   node --import tsx bench/rls.ts [--rounds 40] [--users 100000] [--organizations 10000] [--url postgres://…]
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -23,10 +24,15 @@ import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '40' },
+    users: { type: 'string', default: '100000' },
+    organizations: { type: 'string', default: '10000' },
     url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
 const ROUNDS = Number(values.rounds);
+const USERS = Number(values.users);
+const ORGANIZATIONS = Number(values.organizations);
+if (!(USERS >= 100 && ORGANIZATIONS >= 20)) throw new Error('--users must be at least 100 and --organizations at least 20');
 const NAME = `clerk_sync_bench_rls_${randomBytes(4).toString('hex')}`;
 const ROLE = `${NAME}_app`;
 const T0 = 1_750_000_000_000;
@@ -50,14 +56,14 @@ async function main(): Promise<void> {
   const app = createPgDb({ connectionString: appUrl.toString(), max: 2 });
   try {
     await migrate(owner);
-    // 5,000 users, 500 organizations, 20,000 memberships (user u in organizations (u*k) mod 500), 3 roles.
-    await owner.query(`insert into clerk.users (id, updated_at, _version) select 'user_' || g, now(), ${T0} from generate_series(1, 5000) g`);
-    await owner.query(`insert into clerk.organizations (id, name, updated_at, _version) select 'org_' || g, 'Org ' || g, now(), ${T0} from generate_series(1, 500) g`);
+    // Users in four organizations each (spread by a linear formula), 3 roles.
+    await owner.query(`insert into clerk.users (id, updated_at, _version) select 'user_' || g, now(), ${T0} from generate_series(1, ${USERS}) g`);
+    await owner.query(`insert into clerk.organizations (id, name, updated_at, _version) select 'org_' || g, 'Org ' || g, now(), ${T0} from generate_series(1, ${ORGANIZATIONS}) g`);
     await owner.query(`insert into clerk.roles (id, key, permissions, _version) values
       ('role_admin', 'org:admin', '{org:notes:read,org:notes:write}', ${T0}), ('role_member', 'org:member', '{org:notes:read}', ${T0}), ('role_viewer', 'org:viewer', '{}', ${T0})`);
     await owner.query(`insert into clerk.organization_memberships (id, organization_id, user_id, role, permissions, _version)
-      select 'mem_' || u || '_' || k, 'org_' || (1 + (u * 7 + k * 131) % 500), 'user_' || u, (array['org:admin','org:member','org:viewer'])[1 + (u + k) % 3], '{}', ${T0}
-      from generate_series(1, 5000) u, generate_series(1, 4) k on conflict do nothing`);
+      select 'mem_' || u || '_' || k, 'org_' || (1 + (u * 7 + k * 131) % ${ORGANIZATIONS}), 'user_' || u, (array['org:admin','org:member','org:viewer'])[1 + (u + k) % 3], '{}', ${T0}
+      from generate_series(1, ${USERS}) u, generate_series(1, 4) k on conflict do nothing`);
     await owner.query(`create table notes (id bigint generated always as identity primary key, organization_id text not null, title text not null, body text not null, created_at timestamptz not null default now())`);
     await owner.query(`insert into notes (organization_id, title, body) select 'org_' || o, 'Note ' || n, repeat('lorem ipsum ', 8) from generate_series(1, 20) o, generate_series(1, 10000) n`);
     await owner.query('create index notes_organization_id_idx on notes (organization_id)');
@@ -91,7 +97,8 @@ async function main(): Promise<void> {
       }
     }
     const base = median(times[Object.keys(runs)[0]!]!);
-    console.log(`rls bench: 10,000 rows of 200,000; 5,000 users, 500 organizations, 20,000 memberships; ${ROUNDS} rounds; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const memberships = (await owner.query<{ n: string }>('select count(*)::text as n from clerk.organization_memberships')).rows[0]!.n;
+    console.log(`rls bench: 10,000 rows of 200,000; ${USERS.toLocaleString('en')} users, ${ORGANIZATIONS.toLocaleString('en')} organizations, ${Number(memberships).toLocaleString('en')} memberships; ${ROUNDS} rounds; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log('| query | median ms | ratio |');
     for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${median(xs).toFixed(2)} | ${(median(xs) / base).toFixed(2)}x |`);
 
