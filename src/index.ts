@@ -34,8 +34,8 @@ export {
 } from './core/sender.js';
 export { createResendSenders, createSlackSender, defaultTemplates, configuredSenders, escapeHtml, escapeSlack, type ResendSenderOptions, type SlackSenderOptions } from './senders/index.js';
 export {
-  fileCursorStore, memoryCursorStore, createClerkApi, ClerkApiError, ReconcileRefusedError, BudgetExhaustedError, LISTINGS,
-  type CursorStore, type BackfillCursor, type BackfillResult, type BackfillProgress, type ReconcileResult, type ListingName, type EnsuredRow, type ApplyCounts,
+  createClerkApi, ClerkApiError, ReconcileRefusedError, BudgetExhaustedError, LISTINGS, RESOURCE_NAMES,
+  type BackfillResult, type BackfillProgress, type BackfillStatus, type ReconcileResult, type ResourceName, type EnsuredRow, type ApplyCounts,
 } from './backfill/index.js';
 export { createAdminHandler, maskPersonal, type AdminOptions } from './admin/index.js';
 export { createMetrics, queueStats, type ClerkSyncMetrics, type QueueStats } from './metrics/index.js';

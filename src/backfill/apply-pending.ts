@@ -1,8 +1,10 @@
 /**
  * Applies the backfilled events still waiting in the inbox, so `clerk-sync backfill` leaves the
- * tables filled even when no worker runs. Only `source = 'backfill'` rows are taken: webhook
- * events stay with the worker, whose side-effect rules they need. Each event is tried once per
- * run; one that fails keeps the worker's retry schedule.
+ * tables filled even when no worker runs. Every pending backfill event is taken, whichever run
+ * stored it: a run killed before or during its apply leaves its events to the next one. Only
+ * `source = 'backfill'` rows are taken: webhook events stay with the worker, whose side-effect
+ * rules they need. Each event is tried once per call; one that fails keeps the worker's retry
+ * schedule.
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
@@ -21,8 +23,6 @@ export interface ApplyPendingOptions {
   schema: string;
   /** The worker's batch apply (one transaction, per-event fallback, failures recorded). */
   applyBatch: (ids: readonly string[]) => Promise<ApplyCounts>;
-  /** Only events received at or after this time (the run's start). */
-  since?: Date;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -31,15 +31,14 @@ export async function applyPendingBackfill(options: ApplyPendingOptions): Promis
   const s = quoteIdentifier(options.schema);
   const batchSize = options.batchSize ?? 500;
   const totals: ApplyCounts = { applied: 0, stale: 0, ignored: 0, failed: 0, dead: 0, skipped: 0 };
-  const where = `source = 'backfill' and status in ('pending', 'failed') and next_attempt_at <= now() and ($1::timestamptz is null or received_at >= $1)`;
-  const since = options.since?.toISOString() ?? null;
-  const total = Number((await options.db.query<{ n: number }>(`select count(*)::int as n from ${s}.webhook_events where ${where}`, [since])).rows[0]?.n ?? 0);
+  const where = `source = 'backfill' and status in ('pending', 'failed') and next_attempt_at <= now()`;
+  const total = Number((await options.db.query<{ n: number }>(`select count(*)::int as n from ${s}.webhook_events where ${where}`)).rows[0]?.n ?? 0);
   const tried = new Set<string>();
   let done = 0;
   while (done < total) {
     const r = await options.db.query<{ id: string }>(
-      `select id from ${s}.webhook_events where ${where} and not (id = any($2::text[])) order by received_at, id limit ${batchSize}`,
-      [since, [...tried].slice(-batchSize * 4)],
+      `select id from ${s}.webhook_events where ${where} and not (id = any($1::text[])) order by received_at, id limit ${batchSize}`,
+      [[...tried].slice(-batchSize * 4)],
     );
     const ids = r.rows.map((row) => row.id).filter((id) => !tried.has(id));
     if (ids.length === 0) break;

@@ -1,12 +1,13 @@
 /**
- * The slice of Clerk's Backend API that backfill, reconcile and read-through use, through
- * `@clerk/backend` (so paths, auth headers and API versioning are Clerk's own), with the request
- * budget, 429/Retry-After handling and retries of transient failures around every call.
- * Results are the API's snake_case JSON, which is also the webhook `data` shape.
+ * The slice of Clerk's Backend API that backfill, reconcile and read-through use, over plain
+ * `fetch`: the listings already answer webhook-shaped snake_case JSON, so nothing is converted
+ * (an SDK's camelCase classes lose fields on the way back). Around every request: the request
+ * budget, 429/Retry-After, and retries of 5xx and network failures with backoff.
+ *
+ * Every answer is checked before anything is stored: a page that is not JSON, has no `data`, or
+ * holds an object without an id is an error (`invalid_response`), never an empty page.
  */
-import { createClerkClient } from '@clerk/backend';
-import { AbortedError, BudgetExhaustedError, RequestBudget, sleep as defaultSleep, type Sleep } from './budget.js';
-import { toWebhookData, type ApiObject } from './payload.js';
+import { RequestBudget, sleep as defaultSleep, type Sleep } from './budget.js';
 
 export type Json = Record<string, unknown>;
 
@@ -14,6 +15,12 @@ export interface Page {
   data: Json[];
   /** What the API reports as the total (absent for listings that do not say). */
   totalCount?: number;
+}
+
+/** One listing request: a path under /v1 and its filters (repeated keys for array filters). */
+export interface ListingRequest {
+  path: string;
+  query?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface ClerkApiOptions {
@@ -28,9 +35,12 @@ export interface ClerkApiOptions {
   maxAttempts?: number;
   /** 429 answers in a row for one call before giving up. @default 30 */
   maxRateLimited?: number;
+  /** One request's time limit. @default 30 s */
+  timeoutMs?: number;
   signal?: AbortSignal;
   sleep?: Sleep;
   now?: () => number;
+  fetch?: typeof fetch;
   /** Observes each request's outcome (metrics, logs): status 0 means a network failure. */
   onRequest?: (info: { operation: string; status: number; ms: number }) => void;
 }
@@ -38,6 +48,7 @@ export interface ClerkApiOptions {
 export class ClerkApiError extends Error {
   override readonly name = 'ClerkApiError';
   constructor(
+    /** HTTP status; 200 for an answer that could not be used (`invalid_response`), 0 for a network failure. */
     readonly status: number,
     readonly code: string,
     message: string,
@@ -48,13 +59,9 @@ export class ClerkApiError extends Error {
 
 export interface ClerkApi {
   readonly budget: RequestBudget;
-  listUsers(offset: number, limit: number): Promise<Page>;
-  listOrganizations(offset: number, limit: number): Promise<Page>;
-  listMemberships(organizationId: string, offset: number, limit: number): Promise<Page>;
-  listOrganizationInvitations(organizationId: string, offset: number, limit: number): Promise<Page>;
-  listInvitations(offset: number, limit: number): Promise<Page>;
-  listRoles(offset: number, limit: number): Promise<Page>;
-  listPermissions(offset: number, limit: number): Promise<Page>;
+  list(operation: string, request: ListingRequest, offset: number, limit: number): Promise<Page>;
+  /** GET /v1/users/count and the like: a `{ total_count }` object. */
+  count(operation: string, path: string): Promise<number>;
   /** null when Clerk answers 404. */
   getUser(id: string): Promise<Json | null>;
   getOrganization(id: string): Promise<Json | null>;
@@ -62,116 +69,125 @@ export interface ClerkApi {
   getPermission(id: string): Promise<Json | null>;
 }
 
-interface SdkError {
-  status?: number;
-  retryAfter?: number;
-  errors?: Array<{ code?: string; message?: string; longMessage?: string }>;
-  message?: string;
-}
-
-function describe(error: SdkError): { code: string; message: string } {
-  const first = error.errors?.[0];
-  return { code: first?.code ?? 'unexpected_error', message: first?.longMessage ?? first?.message ?? error.message ?? 'request failed' };
-}
-
 function backoffMs(attempt: number): number {
   return Math.min(30_000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
 }
 
+function describeError(body: unknown): { code: string; message: string } {
+  const first = (body as { errors?: Array<{ code?: unknown; message?: unknown; long_message?: unknown }> } | null)?.errors?.[0];
+  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v.slice(0, 300) : undefined);
+  return { code: text(first?.code) ?? 'unexpected_error', message: text(first?.long_message) ?? text(first?.message) ?? 'request failed' };
+}
+
+function retryAfterSeconds(header: string | null): number {
+  const n = Number(header);
+  return Number.isFinite(n) && n >= 0 ? n : 1;
+}
+
+function checkEntity(operation: string, value: unknown, where: string): Json {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ClerkApiError(200, 'invalid_response', `${operation}: ${where} is not an object`);
+  const id = (value as Json).id;
+  if (typeof id !== 'string' || id.length === 0) throw new ClerkApiError(200, 'invalid_response', `${operation}: ${where} has no id`);
+  return value as Json;
+}
+
+function toPage(operation: string, body: unknown): Page {
+  // GET /v1/users answers a bare array; every other listing `{ data, total_count }`.
+  const data = Array.isArray(body) ? body : (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) throw new ClerkApiError(200, 'invalid_response', `${operation}: the answer has no data array`);
+  const total = Array.isArray(body) ? undefined : (body as { total_count?: unknown }).total_count;
+  return {
+    data: data.map((item, i) => checkEntity(operation, item, `item ${i}`)),
+    ...(typeof total === 'number' && Number.isFinite(total) ? { totalCount: total } : {}),
+  };
+}
+
 export function createClerkApi(options: ClerkApiOptions): ClerkApi {
-  const client = createClerkClient({ secretKey: options.secretKey, apiUrl: options.apiUrl, telemetry: { disabled: true } });
+  const base = `${(options.apiUrl ?? 'https://api.clerk.com').replace(/\/+$/, '')}/v1`;
   const budget = new RequestBudget({ requestsPerSecond: options.requestsPerSecond ?? 10, maxRequests: options.maxRequests, now: options.now, sleep: options.sleep });
   const wait = options.sleep ?? defaultSleep;
   const maxAttempts = options.maxAttempts ?? 6;
   const maxRateLimited = options.maxRateLimited ?? 30;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const now = options.now ?? Date.now;
+  const doFetch = options.fetch ?? fetch;
+  const headers = { authorization: `Bearer ${options.secretKey}`, accept: 'application/json', 'user-agent': 'clerk-sync' };
 
-  /** `cost`: HTTP requests the SDK call makes (getUserList also asks for the count). */
-  async function call<T>(operation: string, cost: number, fn: () => Promise<T>): Promise<T> {
+  /** The parsed JSON body of a 2xx answer; a 404 as null when `allow404`. */
+  async function request(operation: string, path: string, query: ReadonlyArray<readonly [string, string]>, allow404 = false): Promise<unknown> {
+    const url = `${base}${path}${query.length ? `?${new URLSearchParams(query.map(([k, v]) => [k, v])).toString()}` : ''}`;
     let failures = 0;
     let limited = 0;
     for (;;) {
-      await budget.take(cost, options.signal);
+      await budget.take(1, options.signal);
       const started = now();
+      let status = 0;
+      let text = '';
+      let retryAfter: string | null = null;
       try {
-        const result = await fn();
-        options.onRequest?.({ operation, status: 200, ms: now() - started });
-        return result;
-      } catch (caught) {
-        if (caught instanceof BudgetExhaustedError || caught instanceof AbortedError) throw caught;
-        const error = caught as SdkError;
-        const status = typeof error.status === 'number' ? error.status : 0;
-        options.onRequest?.({ operation, status, ms: now() - started });
-        if (status === 429) {
-          if (++limited > maxRateLimited) throw new ClerkApiError(429, 'too_many_requests', `${operation}: still rate limited after ${maxRateLimited} retries`);
-          // Clerk sends Retry-After in seconds; without one, a second is what its docs suggest.
-          budget.pause(Math.min(300, error.retryAfter ?? 1) * 1000);
-          continue;
-        }
-        if (status === 0 || status >= 500) {
-          if (++failures >= maxAttempts) {
-            const { code, message } = describe(error);
-            throw new ClerkApiError(status, code, `${operation}: ${message} (after ${failures} attempts)`);
-          }
-          await wait(backoffMs(failures - 1), options.signal);
-          continue;
-        }
-        const { code, message } = describe(error);
-        throw new ClerkApiError(status, code, `${operation}: ${status} ${code}: ${message}`);
+        // Not the caller's signal: ^C lets the request in flight finish, and its page is stored.
+        const response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+        status = response.status;
+        retryAfter = response.headers.get('retry-after');
+        text = await response.text();
+      } catch {
+        status = 0;
+        text = '';
       }
+      options.onRequest?.({ operation, status, ms: now() - started });
+      if (status >= 200 && status < 300) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new ClerkApiError(200, 'invalid_response', `${operation}: the answer is not JSON (it starts with ${JSON.stringify(text.slice(0, 40))}); is CLERK_API_URL the Backend API?`);
+        }
+      }
+      let body: unknown = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // An error page from a proxy: described by its status alone.
+      }
+      if (status === 404 && allow404) return null;
+      if (status === 429) {
+        if (++limited > maxRateLimited) throw new ClerkApiError(429, 'too_many_requests', `${operation}: still rate limited after ${maxRateLimited} retries`);
+        // Clerk sends Retry-After in seconds; without one, a second is what its docs suggest.
+        budget.pause(Math.min(300, retryAfterSeconds(retryAfter)) * 1000);
+        continue;
+      }
+      if (status === 0 || status >= 500) {
+        if (++failures >= maxAttempts) {
+          const { code, message } = status === 0 ? { code: 'network_error', message: 'no answer' } : describeError(body);
+          throw new ClerkApiError(status, code, `${operation}: ${status === 0 ? '' : `${status} `}${message} (after ${failures} attempts)`);
+        }
+        await wait(backoffMs(failures - 1), options.signal);
+        continue;
+      }
+      const { code, message } = describeError(body);
+      throw new ClerkApiError(status, code, `${operation}: ${status} ${code}: ${message}`);
     }
   }
 
-  const page = (objects: unknown, totalCount: number | undefined, object: string): Page => ({
-    data: (objects as ApiObject[]).map((o) => toWebhookData(o, object)),
-    ...(totalCount === undefined ? {} : { totalCount }),
-  });
-
-  async function getOrNull(operation: string, fn: () => Promise<unknown>, object: string): Promise<Json | null> {
-    try {
-      return toWebhookData((await call(operation, 1, fn)) as ApiObject, object);
-    } catch (error) {
-      if (error instanceof ClerkApiError && error.status === 404) return null;
-      throw error;
-    }
-  }
-
-  // Oldest first: new entities then land after the pages already read instead of shifting them.
-  const orderBy = '+created_at' as const;
+  const get = async (operation: string, path: string): Promise<Json | null> => {
+    const body = await request(operation, path, [], true);
+    return body === null ? null : checkEntity(operation, body, 'the answer');
+  };
+  const id = (value: string) => encodeURIComponent(value);
 
   return {
     budget,
-    async listUsers(offset, limit) {
-      const r = await call('users.list', 2, () => client.users.getUserList({ offset, limit, orderBy }));
-      return page(r.data, r.totalCount, 'user');
+    async list(operation, listing, offset, limit) {
+      const query = [...(listing.query ?? []), ['limit', String(limit)], ['offset', String(offset)]] as const;
+      return toPage(operation, await request(operation, listing.path, query));
     },
-    async listOrganizations(offset, limit) {
-      const r = await call('organizations.list', 1, () => client.organizations.getOrganizationList({ offset, limit, orderBy }));
-      return page(r.data, r.totalCount, 'organization');
+    async count(operation, path) {
+      const body = (await request(operation, path, [])) as { total_count?: unknown } | null;
+      if (typeof body?.total_count !== 'number') throw new ClerkApiError(200, 'invalid_response', `${operation}: the answer has no total_count`);
+      return body.total_count;
     },
-    async listMemberships(organizationId, offset, limit) {
-      const r = await call('organization_memberships.list', 1, () => client.organizations.getOrganizationMembershipList({ organizationId, offset, limit, orderBy }));
-      return page(r.data, r.totalCount, 'organization_membership');
-    },
-    async listOrganizationInvitations(organizationId, offset, limit) {
-      const r = await call('organization_invitations.list', 1, () => client.organizations.getOrganizationInvitationList({ organizationId, offset, limit }));
-      return page(r.data, r.totalCount, 'organization_invitation');
-    },
-    async listInvitations(offset, limit) {
-      const r = await call('invitations.list', 1, () => client.invitations.getInvitationList({ offset, limit, orderBy }));
-      return page(r.data, r.totalCount, 'invitation');
-    },
-    async listRoles(offset, limit) {
-      const r = await call('organization_roles.list', 1, () => client.organizationRoles.getOrganizationRoleList({ offset, limit }));
-      return page(r.data, r.totalCount, 'role');
-    },
-    async listPermissions(offset, limit) {
-      const r = await call('organization_permissions.list', 1, () => client.organizationPermissions.getOrganizationPermissionList({ offset, limit }));
-      return page(r.data, r.totalCount, 'permission');
-    },
-    getUser: (id) => getOrNull('users.get', () => client.users.getUser(id), 'user'),
-    getOrganization: (id) => getOrNull('organizations.get', () => client.organizations.getOrganization({ organizationId: id }), 'organization'),
-    getRole: (id) => getOrNull('organization_roles.get', () => client.organizationRoles.getOrganizationRole(id), 'role'),
-    getPermission: (id) => getOrNull('organization_permissions.get', () => client.organizationPermissions.getOrganizationPermission(id), 'permission'),
+    getUser: (userId) => get('users.get', `/users/${id(userId)}`),
+    getOrganization: (organizationId) => get('organizations.get', `/organizations/${id(organizationId)}`),
+    getRole: (roleId) => get('organization_roles.get', `/organization_roles/${id(roleId)}`),
+    getPermission: (permissionId) => get('organization_permissions.get', `/organization_permissions/${id(permissionId)}`),
   };
 }

@@ -14,12 +14,11 @@ import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
 import { enqueueEvents } from '../inbox/enqueue.js';
 import type { ClerkApi, Json } from './clerk-api.js';
-import { memoryCursorStore } from './cursor.js';
-import { RESOURCES, listAll, type ResourceName } from './resources.js';
+import { RESOURCES, RESOURCE_NAMES, type ResourceName } from './resources.js';
 import { runBackfill, type BackfillOptions, type BackfillResult } from './run.js';
 import { syntheticEvent } from './synthetic.js';
 
-export interface ReconcileOptions extends Omit<BackfillOptions, 'cursor' | 'onEntities' | 'onOrganizationGone'> {
+export interface ReconcileOptions extends Omit<BackfillOptions, 'state' | 'restart' | 'onEntities' | 'onOrganizationGone' | 'beforeFinish'> {
   /** List and report what would be tombstoned; store nothing at all. */
   dryRun?: boolean;
   /** Tombstone even when more than `maxDeleteRatio` of a table is missing from Clerk. */
@@ -42,13 +41,19 @@ export class ReconcileRefusedError extends Error {
 
 type Candidate = { id: string; raw: Json | null; organization_id?: string | null };
 
-const RECONCILED: Array<{ resource: ResourceName; listing: string }> = [
-  { resource: 'permissions', listing: 'permissions' },
-  { resource: 'roles', listing: 'roles' },
-  { resource: 'users', listing: 'users' },
-  { resource: 'organizations', listing: 'organizations' },
-  { resource: 'memberships', listing: 'organizations' },
-];
+const RECONCILED: ResourceName[] = ['permissions', 'roles', 'users', 'organizations', 'memberships'];
+
+/** Every membership id of an organization, from its own listing; null when the organization is gone. */
+async function membershipIds(api: ClerkApi, organizationId: string): Promise<Set<string> | null> {
+  const ids = new Set<string>();
+  const request = { path: `/organizations/${encodeURIComponent(organizationId)}/memberships` };
+  for (let offset = 0; ; ) {
+    const page = await api.list('organization_memberships.per_organization', request, offset, 500);
+    for (const m of page.data) ids.add(String(m.id));
+    offset += page.data.length;
+    if (page.data.length < 500 || (page.totalCount !== undefined && offset >= page.totalCount)) return ids;
+  }
+}
 
 async function tableExists(db: Queryable, schema: string, table: string): Promise<boolean> {
   const r = await db.query<{ ok: boolean }>('select to_regclass($1) is not null as ok', [`${quoteIdentifier(schema)}.${table}`]);
@@ -73,7 +78,6 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
   const backfill = await runBackfill({
     ...options,
     store: !options.dryRun,
-    cursor: memoryCursorStore(),
     onEntities(resource, entities) {
       let set = seen.get(resource);
       if (!set) seen.set(resource, (set = new Set()));
@@ -84,13 +88,13 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
   const result: ReconcileResult = { backfill, tombstoned: {}, skipped: {} };
   if (!backfill.complete) return result;
 
-  const listings = new Set(options.resources ?? ['permissions', 'roles', 'users', 'organizations', 'invitations']);
+  const listings = new Set<ResourceName>(options.resources ?? RESOURCE_NAMES);
   const organizationListings = new Map<string, Set<string> | null>();
   const membershipsOf = async (organizationId: string): Promise<Set<string> | null> => {
     if (goneOrganizations.has(organizationId)) return null;
     if (!organizationListings.has(organizationId)) {
       const org = await api.getOrganization(organizationId);
-      organizationListings.set(organizationId, org ? new Set((await listAll((o, l) => api.listMemberships(organizationId, o, l), 500)).map((m) => String(m.id))) : null);
+      organizationListings.set(organizationId, org ? await membershipIds(api, organizationId) : null);
     }
     return organizationListings.get(organizationId) ?? null;
   };
@@ -114,9 +118,9 @@ export async function runReconcile(options: ReconcileOptions): Promise<Reconcile
     }
   };
 
-  for (const { resource, listing } of RECONCILED) {
+  for (const resource of RECONCILED) {
     const spec = RESOURCES[resource];
-    if (!listings.has(listing as never)) {
+    if (!listings.has(resource)) {
       result.skipped[resource] = 'not listed in this run';
       continue;
     }

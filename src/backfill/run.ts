@@ -1,39 +1,49 @@
 /**
- * The backfill loop: page through each listing (oldest first, pages of up to 500), turn every
- * entity into a synthetic inbox event, store a page per statement, then move the cursor. For each
- * page of organizations, their memberships and invitations are listed a few organizations at a
- * time (the request budget spaces them) and stored together.
+ * The backfill loop: page through each listing (pages of up to 500), turn every entity into a
+ * synthetic inbox event, and store each page together with the listing's new position in one
+ * transaction, so a run killed at any point resumes exactly after the last stored page.
  *
- * Nothing here applies events: the worker (or the caller's drain) does, with the same ordering
- * guard as webhooks.
+ * Memberships, organization invitations and domains are listed for the whole instance; where an
+ * instance answers 404 there, they are listed one organization at a time, a few organizations
+ * per transaction, the position counting organizations done.
+ *
+ * Nothing here applies events: the caller does (`beforeFinish`), with the same ordering guard
+ * as webhooks; a run is marked complete only after that, so a crash during the apply resumes
+ * into the apply.
  */
-import type { Queryable } from '../core/db.js';
+import type { Db, Queryable } from '../core/db.js';
 import { enqueueEvents, type InboxItem } from '../inbox/enqueue.js';
 import { AbortedError, BudgetExhaustedError } from './budget.js';
-import { ClerkApiError, type ClerkApi, type Json } from './clerk-api.js';
-import { memoryCursorStore, type BackfillCursor, type CursorStore } from './cursor.js';
-import { LISTINGS, RESOURCES, listAll, listTopLevel, type ListingName, type ResourceName } from './resources.js';
+import { ClerkApiError, type ClerkApi, type Json, type ListingRequest, type Page } from './clerk-api.js';
+import { LISTINGS, RESOURCES, RESOURCE_NAMES, listingsOf, type ListingSpec, type ResourceName } from './resources.js';
+import { BackfillState, type ListingState } from './state.js';
 import { syntheticEvent } from './synthetic.js';
 
 export interface BackfillProgress {
-  resource: ListingName;
-  /** Entities of this listing done (for organizations: including their memberships and invitations). */
+  /** The listing (`users`, `invitations:revoked`). */
+  listing: string;
+  resource: ResourceName;
+  /** Entities (for a listing done per organization: organizations) done so far. */
   done: number;
   total?: number;
-  counts: BackfillCursor['counts'];
+  counts: BackfillCounts;
 }
 
+export type BackfillCounts = Partial<Record<ResourceName, { listed: number; stored: number }>>;
+
 export interface BackfillOptions {
-  db: Queryable;
+  db: Db;
   schema: string;
   api: ClerkApi;
-  /** @default every listing */
-  resources?: readonly ListingName[];
-  /** @default a memory store: no resume across processes */
-  cursor?: CursorStore;
+  /** @default every resource */
+  resources?: readonly ResourceName[];
+  /** Where the run's position is kept; without one, in memory (reconcile, dry runs). */
+  state?: BackfillState;
+  /** Begin a new run even when one is open. */
+  restart?: boolean;
   /** Entities per request, at most 500 (Clerk's maximum). @default 500 */
   pageSize?: number;
-  /** Organizations whose memberships and invitations are listed at once. @default 4 */
+  /** Organizations listed at once when a listing falls back to one organization at a time. @default 4 */
   concurrency?: number;
   now?: () => number;
   /** Checked between pages; give the same signal to createClerkApi to stop between requests. */
@@ -42,70 +52,125 @@ export interface BackfillOptions {
   /** false: list only, store nothing (reconcile's dry run). @default true */
   store?: boolean;
   /** Sees every entity listed (reconcile collects ids with it). */
-  onEntities?: (resource: ResourceName, entities: readonly Json[], parentId?: string) => void;
-  /** Entities listed and newly stored, as each batch commits (metrics). */
+  onEntities?: (resource: ResourceName, entities: readonly Json[]) => void;
+  /** Entities listed and newly stored, as each page commits (metrics). */
   onStored?: (resource: ResourceName, listed: number, stored: number) => void;
-  /** An organization vanished between its listing and its memberships'. */
+  /** An organization vanished between its listing and its members' (per-organization fallback). */
   onOrganizationGone?: (organizationId: string) => void;
+  /** Runs once every listing is done, before the run is marked complete (the apply). */
+  beforeFinish?: () => Promise<void>;
 }
 
 export type StopReason = 'budget' | 'interrupted';
 
 export interface BackfillResult {
-  /** False when stopped early; the cursor is kept and the next run continues. */
+  /** False when stopped early; the position is kept and the next run continues. */
   complete: boolean;
   stopped?: StopReason;
   resumed: boolean;
-  counts: BackfillCursor['counts'];
+  runId?: string;
+  counts: BackfillCounts;
   /** Backend API requests this run made. */
   requests: number;
-}
-
-function freshCursor(resources: ListingName[], now: number): BackfillCursor {
-  const at = new Date(now).toISOString();
-  return { version: 1, resources, step: 0, offset: 0, counts: {}, startedAt: at, updatedAt: at };
+  /** Listings read one organization at a time because the instance-wide path answered 404. */
+  perOrganization: string[];
 }
 
 function dedupe(items: InboxItem[]): InboxItem[] {
   return [...new Map(items.map((i) => [i.id, i])).values()];
 }
 
+const ORGANIZATIONS = LISTINGS.find((l) => l.key === 'organizations')!;
+
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   const { db, schema, api } = options;
   const now = options.now ?? Date.now;
-  const store = options.cursor ?? memoryCursorStore();
   const pageSize = Math.min(500, Math.max(1, options.pageSize ?? 500));
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const resources = LISTINGS.filter((n) => (options.resources ?? LISTINGS).includes(n));
+  const resources = RESOURCE_NAMES.filter((n) => (options.resources ?? RESOURCE_NAMES).includes(n));
+  const listings = listingsOf(resources);
   const requestsBefore = api.budget.used;
+  let requestsSaved = requestsBefore;
 
-  const saved = await store.load();
-  const resumed = saved !== undefined && JSON.stringify(saved.resources) === JSON.stringify(resources);
-  const cursor = resumed ? saved : freshCursor(resources, now());
+  const run = options.state
+    ? await options.state.begin(resources, listings, { restart: options.restart })
+    : { id: undefined, resumed: false, listings: new Map<string, ListingState>() };
+  const stateOf = (spec: ListingSpec): ListingState =>
+    run.listings.get(spec.key) ?? { listing: spec.key, position: 0, total: null, listed: 0, stored: 0, perOrganization: false, finished: false };
 
-  const count = (resource: ResourceName, listed: number, stored: number) => {
-    const c = (cursor.counts[resource] ??= { listed: 0, stored: 0 });
-    c.listed += listed;
-    c.stored += stored;
-    options.onStored?.(resource, listed, stored);
+  const counts = (): BackfillCounts => {
+    const out: BackfillCounts = {};
+    for (const spec of listings) {
+      const st = stateOf(spec);
+      const c = (out[spec.resource] ??= { listed: 0, stored: 0 });
+      c.listed += st.listed;
+      c.stored += st.stored;
+    }
+    return out;
   };
-  const save = async () => {
-    cursor.updatedAt = new Date(now()).toISOString();
-    await store.save(cursor);
-  };
-  const store_ = async (resource: ResourceName, entities: readonly Json[], parentId?: string) => {
-    options.onEntities?.(resource, entities, parentId);
+
+  /** Stores the entities and the listing's next position in one transaction. */
+  const commit = async (spec: ListingSpec, entities: readonly Json[], next: ListingState): Promise<void> => {
+    options.onEntities?.(spec.resource, entities);
     const at = now();
-    const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[resource].eventType, e, at)));
-    const inserted = options.store === false ? new Set() : await enqueueEvents(db, schema, items);
-    count(resource, entities.length, inserted.size);
+    const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[spec.resource].eventType, e, at)));
+    const insert = async (q: Queryable) => {
+      let stored = 0;
+      for (let i = 0; i < items.length; i += 1000) stored += (await enqueueEvents(q, schema, items.slice(i, i + 1000))).size;
+      return stored;
+    };
+    let stored = 0;
+    if (options.store === false) stored = 0;
+    else if (options.state && run.id) {
+      const used = api.budget.used;
+      stored = await db.transaction(async (tx) => {
+        const n = await insert(tx);
+        await options.state!.advance(tx, run.id!, { ...next, listed: next.listed + entities.length, stored: next.stored + n }, used - requestsSaved);
+        return n;
+      });
+      requestsSaved = used;
+    } else stored = await insert(db);
+    const saved = { ...next, listed: next.listed + entities.length, stored: next.stored + stored };
+    run.listings.set(spec.key, saved);
+    options.onStored?.(spec.resource, entities.length, stored);
+    options.onProgress?.({ listing: spec.key, resource: spec.resource, done: saved.position, ...(saved.total === null ? {} : { total: saved.total }), counts: counts() });
   };
 
-  const organizationChildren = async (organizationId: string): Promise<{ memberships: Json[]; invitations: Json[] } | null> => {
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new AbortedError();
+  };
+
+  const listInstanceWide = async (spec: ListingSpec): Promise<'done' | 'not_found'> => {
+    let st = stateOf(spec);
+    if (spec.countPath && st.total === null) st = { ...st, total: await api.count(`${spec.operation.replace('.list', '')}.count`, spec.countPath) };
+    for (;;) {
+      checkAbort();
+      let page: Page;
+      try {
+        page = await api.list(spec.operation, spec.request, st.position, pageSize);
+      } catch (error) {
+        if (error instanceof ClerkApiError && error.status === 404 && spec.perOrganization && st.position === 0) return 'not_found';
+        throw error;
+      }
+      const total = page.totalCount ?? st.total;
+      const position = st.position + page.data.length;
+      const finished = page.data.length < pageSize || (total !== null && position >= total);
+      await commit(spec, page.data, { ...st, position, total, finished });
+      st = stateOf(spec);
+      if (finished) return 'done';
+    }
+  };
+
+  const childrenOf = async (spec: ListingSpec, organizationId: string): Promise<Json[] | null> => {
+    const request: ListingRequest = { ...spec.perOrganization!, path: spec.perOrganization!.path.replace('{id}', encodeURIComponent(organizationId)) };
+    const all: Json[] = [];
     try {
-      const memberships = await listAll((o, l) => api.listMemberships(organizationId, o, l), pageSize);
-      const invitations = await listAll((o, l) => api.listOrganizationInvitations(organizationId, o, l), pageSize);
-      return { memberships, invitations };
+      for (let offset = 0; ; ) {
+        const page = await api.list(`${spec.operation}.per_organization`, request, offset, pageSize);
+        all.push(...page.data);
+        offset += page.data.length;
+        if (page.data.length < pageSize || (page.totalCount !== undefined && offset >= page.totalCount)) return all;
+      }
     } catch (error) {
       if (error instanceof ClerkApiError && error.status === 404) {
         options.onOrganizationGone?.(organizationId);
@@ -115,63 +180,50 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     }
   };
 
-  try {
-    for (; cursor.step < resources.length; cursor.step++, cursor.offset = 0, delete cursor.afterOrganization) {
-      const resource = resources[cursor.step]!;
-      let total: number | undefined;
-      for (;;) {
-        if (options.signal?.aborted) throw new AbortedError();
-        const page = await listTopLevel(api, resource, cursor.offset, pageSize);
-        total = page.totalCount ?? total;
-        await store_(resource, page.data);
-        if (resource === 'organizations') {
-          const ids = page.data.map((o) => String(o.id));
-          // Resuming inside this page: skip the organizations already done, unless the marker
-          // vanished from the page (an organization was deleted), then redo them all (idempotent).
-          const skip = cursor.afterOrganization ? ids.indexOf(cursor.afterOrganization) + 1 : 0;
-          for (let i = skip; i < ids.length; i += concurrency) {
-            const chunk = ids.slice(i, i + concurrency);
-            const found = await Promise.all(chunk.map(organizationChildren));
-            const memberships: Json[] = [];
-            const invitations: Json[] = [];
-            chunk.forEach((id, k) => {
-              const children = found[k];
-              if (!children) return;
-              options.onEntities?.('memberships', children.memberships, id);
-              options.onEntities?.('organizationInvitations', children.invitations, id);
-              memberships.push(...children.memberships);
-              invitations.push(...children.invitations);
-            });
-            await storeChildren('memberships', memberships);
-            await storeChildren('organizationInvitations', invitations);
-            cursor.afterOrganization = chunk.at(-1);
-            await save();
-            options.onProgress?.({ resource, done: cursor.offset + i + chunk.length, total, counts: cursor.counts });
-          }
-        }
-        cursor.offset += page.data.length;
-        delete cursor.afterOrganization;
-        await save();
-        options.onProgress?.({ resource, done: cursor.offset, total, counts: cursor.counts });
-        if (page.data.length < pageSize || page.data.length === 0 || (total !== undefined && cursor.offset >= total)) break;
+  const listPerOrganization = async (spec: ListingSpec): Promise<void> => {
+    let st = stateOf(spec);
+    if (!st.perOrganization) st = { ...st, perOrganization: true, position: 0, total: null };
+    for (;;) {
+      checkAbort();
+      const organizations = await api.list(ORGANIZATIONS.operation, ORGANIZATIONS.request, st.position, pageSize);
+      const total = organizations.totalCount ?? st.total;
+      const ids = organizations.data.map((o) => String(o.id));
+      if (ids.length === 0) {
+        await commit(spec, [], { ...st, total, finished: true });
+        return;
+      }
+      const pageStart = st.position;
+      const lastPage = ids.length < pageSize || (total !== null && pageStart + ids.length >= total);
+      for (let i = 0; i < ids.length; i += concurrency) {
+        checkAbort();
+        const chunk = ids.slice(i, i + concurrency);
+        const found = await Promise.all(chunk.map((id) => childrenOf(spec, id)));
+        const position = pageStart + i + chunk.length;
+        const finished = lastPage && i + chunk.length >= ids.length;
+        await commit(spec, found.flatMap((f) => f ?? []), { ...st, position, total, finished });
+        st = stateOf(spec);
+        if (finished) return;
       }
     }
+  };
+
+  const perOrganization: string[] = [];
+  try {
+    for (const spec of listings) {
+      const st = stateOf(spec);
+      if (st.finished) continue;
+      if (!st.perOrganization && (await listInstanceWide(spec)) === 'done') continue;
+      perOrganization.push(spec.key);
+      await listPerOrganization(spec);
+    }
+    checkAbort();
+    await options.beforeFinish?.();
   } catch (error) {
     const stopped: StopReason | undefined = error instanceof BudgetExhaustedError ? 'budget' : error instanceof AbortedError ? 'interrupted' : undefined;
+    if (options.state && run.id) await options.state.release(run.id).catch(() => {});
     if (!stopped) throw error;
-    return { complete: false, stopped, resumed, counts: cursor.counts, requests: api.budget.used - requestsBefore };
+    return { complete: false, stopped, resumed: run.resumed, runId: run.id, counts: counts(), requests: api.budget.used - requestsBefore, perOrganization };
   }
-  await store.clear();
-  return { complete: true, resumed, counts: cursor.counts, requests: api.budget.used - requestsBefore };
-
-  async function storeChildren(resource: ResourceName, entities: Json[]) {
-    if (entities.length === 0) return;
-    // onEntities already saw them per organization; store without reporting twice.
-    const at = now();
-    const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[resource].eventType, e, at)));
-    for (let i = 0; i < items.length; i += 1000) {
-      const inserted = options.store === false ? new Set() : await enqueueEvents(db, schema, items.slice(i, i + 1000));
-      count(resource, Math.min(1000, items.length - i), inserted.size);
-    }
-  }
+  if (options.state && run.id) await options.state.finish(run.id);
+  return { complete: true, resumed: run.resumed, runId: run.id, counts: counts(), requests: api.budget.used - requestsBefore, perOrganization };
 }

@@ -11,6 +11,7 @@ import { createClerkApi, type ClerkApi, type ClerkApiOptions } from './clerk-api
 import { ensureEntity, type EnsuredRow } from './ensure.js';
 import { runReconcile, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import { runBackfill, type BackfillOptions, type BackfillResult } from './run.js';
+import { BackfillState, readBackfillStatus, type BackfillStatus } from './state.js';
 
 /** What backfill reports to metrics (ClerkSyncMetrics has these). */
 export interface BackfillObserver {
@@ -34,19 +35,25 @@ export interface BackfillServiceOptions {
   now?: () => number;
 }
 
-export type RunOptions = Omit<BackfillOptions, 'db' | 'schema' | 'api'> & Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'>;
+export type RunOptions = Omit<BackfillOptions, 'db' | 'schema' | 'api' | 'state'> &
+  Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'> & {
+    /** Keep the position in memory only (no resume, no lock). @default false: in clerk.backfill_state */
+    ephemeral?: boolean;
+  };
 export type RunReconcileOptions = Omit<ReconcileOptions, 'db' | 'schema' | 'api'> & Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'>;
 
 export interface BackfillService {
-  /** Pages through the Backend API into the inbox (source 'backfill'); resumable with a `cursor` store. */
+  /** Pages through the Backend API into the inbox (source 'backfill'); resumes the open run kept in the database. */
   backfill(options?: RunOptions): Promise<BackfillResult>;
+  /** The latest backfill run and where each of its listings stands; null before the first. */
+  backfillStatus(): Promise<BackfillStatus | null>;
   /** A full pass that also tombstones rows whose entity Clerk no longer has. */
   reconcile(options?: RunReconcileOptions): Promise<ReconcileResult>;
   /** The user's row, fetched from the Backend API and applied now when it is missing. */
   ensureUser(userId: string): Promise<EnsuredRow | null>;
   ensureOrganization(organizationId: string): Promise<EnsuredRow | null>;
   /** Applies backfilled events still pending (a worker does it too; this is for runs without one). */
-  applyBackfilled(options?: { since?: Date; onProgress?: (done: number, total: number) => void }): Promise<ApplyCounts>;
+  applyBackfilled(options?: { onProgress?: (done: number, total: number) => void }): Promise<ApplyCounts>;
 }
 
 export function createBackfillService(options: BackfillServiceOptions): BackfillService {
@@ -87,8 +94,13 @@ export function createBackfillService(options: BackfillServiceOptions): Backfill
 
   return {
     async backfill(run = {}) {
-      const { maxRequests, requestsPerSecond, signal, ...rest } = run;
-      return runBackfill({ ...observe(rest), signal, db: await options.db(), schema: options.schema, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+      const { maxRequests, requestsPerSecond, signal, ephemeral, ...rest } = run;
+      const db = await options.db();
+      const state = ephemeral ? undefined : new BackfillState(db, options.schema);
+      return runBackfill({ ...observe(rest), signal, db, schema: options.schema, state, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+    },
+    async backfillStatus() {
+      return readBackfillStatus(await options.db(), options.schema);
     },
     async reconcile(run = {}) {
       const { maxRequests, requestsPerSecond, signal, ...rest } = run;

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   migration_failed: { status: 500, message: 'A database migration failed' },
   database_newer_than_code: { status: 500, message: 'The database has migrations this version of clerk-sync does not know' },
   database_in_use: { status: 500, message: 'The embedded database folder is in use by another process' },
+  // Backfill and reconcile (CLI and library)
+  backfill_in_progress: { status: 500, message: 'Another backfill is running against this database' },
   // Row-level security (clerk-sync/rls)
   rls_not_enforced: { status: 500, message: 'Row-level security does not apply to this connection' },
 } as const;

@@ -71,6 +71,8 @@ export interface ClerkSync {
   readonly ensureOrganization: BackfillService['ensureOrganization'];
   /** Applies backfilled events still pending (for backfills run without a worker). */
   readonly applyBackfilled: BackfillService['applyBackfilled'];
+  /** The latest backfill run and where each of its listings stands (clerk.backfill_state). */
+  readonly backfillStatus: BackfillService['backfillStatus'];
   /** Your code inside the apply transaction: `sync.hooks.on('user.created', async (event, tx) => …)` (docs/worker.md). */
   readonly hooks: Hooks;
   /** Side effects by kind: `sync.outbox.register('crm.sync', async (row) => …)` (docs/side-effects.md). */
@@ -250,6 +252,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     ensureUser: operator.ensureUser,
     ensureOrganization: operator.ensureOrganization,
     applyBackfilled: operator.applyBackfilled,
+    backfillStatus: operator.backfillStatus,
     hooks,
     outbox,
     startWorker: (options) => runner.start(options),

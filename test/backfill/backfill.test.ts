@@ -1,20 +1,27 @@
 /**
- * Backfill against the fake Backend API, on every database backend: what it stores, that it goes
- * through the same ordering rules as webhooks (never overwriting newer data, never resurrecting a
- * tombstone), fires no side effects, honours 429/Retry-After and the request budget, and resumes
- * after a crash or an interruption from where it stopped.
+ * Backfill against the fake Backend API, on every database backend: what it stores (the whole
+ * catalog, every invitation status), with how many requests, that it goes through the same
+ * ordering rules as webhooks (never overwriting newer data, never resurrecting a tombstone),
+ * fires no side effects, honours 429/Retry-After and the request budget, falls back to one
+ * organization at a time where the instance-wide listings answer 404, refuses broken answers,
+ * and resumes from the state kept in the database after a failure or an interruption.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enqueueEvents } from '../../src/inbox/enqueue.js';
 import { ClerkApiError } from '../../src/backfill/clerk-api.js';
-import { memoryCursorStore } from '../../src/backfill/cursor.js';
 import { runBackfill } from '../../src/backfill/run.js';
+import { BackfillState } from '../../src/backfill/state.js';
 import { syntheticEvent } from '../../src/backfill/synthetic.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeClerkApi, type FakeClerkApi } from '../support/fake-clerk-api.js';
-import { SCHEMA, count, drain, fakeApi, inboxByType } from './support.js';
+import { SCHEMA, count, drain, expectMirrors, fakeApi, inboxByType, minimumRequests } from './support.js';
 
-const SEED = { users: 30, organizations: 5, membershipsPerOrganization: 3, invitationsPerOrganization: 1, invitations: 2, roles: 2, permissions: 3 };
+const SEED = {
+  users: 30, organizations: 5, membershipsPerOrganization: 3, invitationsPerOrganization: 1, invitations: 2, revokedInvitations: 2, roles: 2, permissions: 3,
+  domainsPerOrganization: 1, waitlistEntries: 4, subscriptionItems: 3,
+};
+/** Entities in SEED: 30 + 5 + 15 + (5 + 2) + 5 + (2 + 2) + 2 + 3 + 4 + 3. */
+const ENTITIES = 78;
 
 function webhook(type: string, data: Record<string, unknown>, id: string) {
   const payload = JSON.stringify({ type, object: 'event', data, timestamp: Number(data.updated_at ?? Date.now()) });
@@ -36,7 +43,7 @@ for (const backend of backends) {
       await fake?.close();
       fake = await startFakeClerkApi();
       fake.seed(SEED);
-      for (const t of ['webhook_events', 'outbox', 'users', 'organizations', 'organization_memberships', 'organization_invitations', 'invitations', 'roles', 'permissions']) {
+      for (const t of ['webhook_events', 'outbox', 'users', 'organizations', 'organization_memberships', 'organization_invitations', 'invitations', 'roles', 'permissions', 'organization_domains', 'waitlist_entries', 'subscription_items', 'backfill_runs']) {
         await database.db.query(`delete from clerk.${t}`);
       }
     });
@@ -48,23 +55,26 @@ for (const backend of backends) {
       const result = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), pageSize: 10 });
       expect(result.complete).toBe(true);
       expect(await inboxByType(database.db)).toEqual({
-        'invitation.created': 2,
+        'invitation.created': 4,
         'organization.updated': 5,
-        'organizationInvitation.created': 5,
+        'organizationDomain.updated': 5,
+        'organizationInvitation.created': 7,
         'organizationMembership.updated': 15,
         'permission.updated': 3,
         'role.updated': 2,
+        'subscriptionItem.updated': 3,
         'user.updated': 30,
+        'waitlistEntry.updated': 4,
       });
       expect(result.counts.users).toEqual({ listed: 30, stored: 30 });
       const user = fake.users[0]!;
       const row = (await database.db.query<{ id: string; payload: any; status: string; clerk_timestamp: string }>(`select * from clerk.webhook_events where id = $1`, [`backfill:user.updated:${user.id}:${user.updated_at}`])).rows[0]!;
       expect(row.payload).toMatchObject({ type: 'user.updated', object: 'event', timestamp: user.updated_at, data: { id: user.id, object: 'user', email_addresses: user.email_addresses } });
       expect(Number(row.clerk_timestamp)).toBe(user.updated_at);
-      // Pages of at most the page size, oldest first, until the reported total (the SDK leaves out offset=0).
+      // Pages of at most the page size, oldest first, until the reported total.
       const userPages = fake.requests.filter((r) => r.path === '/v1/users');
       expect(userPages.map((r) => [r.query.limit, r.query.offset, r.query.order_by])).toEqual([
-        ['10', undefined, '+created_at'],
+        ['10', '0', '+created_at'],
         ['10', '10', '+created_at'],
         ['10', '20', '+created_at'],
       ]);
@@ -75,12 +85,78 @@ for (const backend of backends) {
       expect(await count(database.db, 'select count(*)::int as n from clerk.organization_memberships')).toBe(15);
       expect(await count(database.db, 'select count(*)::int as n from clerk.roles')).toBe(2);
       expect(await count(database.db, 'select count(*)::int as n from clerk.permissions')).toBe(3);
-      expect(await count(database.db, 'select count(*)::int as n from clerk.invitations')).toBe(2);
-      expect(await count(database.db, 'select count(*)::int as n from clerk.organization_invitations')).toBe(5);
+      await expectMirrors(database.db, fake, expect);
+      // Revoked invitations are listed too (Clerk leaves them out unless asked for by status).
+      expect(await count(database.db, `select count(*)::int as n from clerk.invitations where status = 'revoked'`)).toBe(2);
+      expect(await count(database.db, `select count(*)::int as n from clerk.organization_invitations where status = 'revoked'`)).toBe(2);
       const email = await database.db.query<{ primary_email: string }>('select primary_email from clerk.users where id = $1', [user.id]);
       expect(email.rows[0]!.primary_email).toBe((user.email_addresses as any)[0].email_address);
       // Welcome emails and Slack notices are on, yet backfilled sign-ups fire none.
       expect(await count(database.db, 'select count(*)::int as n from clerk.outbox')).toBe(0);
+    });
+
+    it('lists memberships, organization invitations and domains for the whole instance: requests within 1.1x the minimum', async () => {
+      fake.seed({ users: 1200, organizations: 700, membershipsPerOrganization: 2 });
+      const result = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake) });
+      expect(result.complete).toBe(true);
+      expect(result.perOrganization).toEqual([]);
+      expect(fake.requests.some((r) => /^\/v1\/organizations\/[^/]+\//.test(r.path))).toBe(false);
+      expect(result.requests).toBeLessThanOrEqual(Math.ceil(1.1 * minimumRequests(fake)));
+      expect(result.counts.memberships).toEqual({ listed: 15 + 1400, stored: 15 + 1400 });
+    });
+
+    it('falls back to one organization at a time where the instance-wide listings answer 404, and resumes inside it', async () => {
+      fake.instanceWideNotFound = true;
+      const state = new BackfillState(database.db, SCHEMA);
+      let perOrganization = 0;
+      fake.onRequest = (r) => {
+        if (/^\/v1\/organizations\/[^/]+\/memberships$/.test(r.path) && ++perOrganization === 3) fake.failNext(2, 500);
+      };
+      await expect(runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake, { maxAttempts: 2 }), state, concurrency: 1 })).rejects.toBeInstanceOf(ClerkApiError);
+      fake.onRequest = undefined;
+      const before = fake.requests.length;
+      const resumed = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state, concurrency: 1 });
+      expect(resumed).toMatchObject({ complete: true, resumed: true });
+      expect(resumed.perOrganization).toEqual(['memberships', 'organizationInvitations:pending', 'organizationInvitations:accepted', 'organizationInvitations:revoked', 'organizationInvitations:expired', 'organizationDomains']);
+      // The two organizations done before the failure are not listed again.
+      const listed = fake.requests.slice(before).map((r) => r.path).filter((p) => p.endsWith('/memberships'));
+      expect(listed).toEqual(fake.organizations.slice(2).map((o) => `/v1/organizations/${o.id}/memberships`));
+      await drain(database.db);
+      await expectMirrors(database.db, fake, expect);
+    });
+
+    it('refuses a broken answer (not JSON, no data, an object without id): stores nothing of it, keeps its place', async () => {
+      const state = new BackfillState(database.db, SCHEMA);
+      const messages: string[] = [];
+      for (const kind of ['not_json', 'no_data', 'no_id'] as const) {
+        fake.onRequest = (r) => {
+          if (r.path === '/v1/users' && r.query.offset === '10') {
+            fake.corruptNext(kind);
+            fake.onRequest = undefined;
+          }
+        };
+        const error = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state, pageSize: 10 }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ name: 'ClerkApiError', code: 'invalid_response' });
+        messages.push((error as Error).message);
+        expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events where type = 'user.updated'`)).toBe(10);
+      }
+      expect(messages[0]).toContain('not JSON');
+      expect(messages[1]).toContain('no data array');
+      expect(messages[2]).toContain('has no id');
+      const done = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state, pageSize: 10 });
+      expect(done).toMatchObject({ complete: true, resumed: true });
+      expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events`)).toBe(ENTITIES);
+    });
+
+    it('refuses a second backfill while one holds the run, and takes over a released one', async () => {
+      const first = new BackfillState(database.db, SCHEMA);
+      const run = await first.begin(['users'], []);
+      const second = new BackfillState(database.db, SCHEMA);
+      await expect(runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second, resources: ['users'] })).rejects.toMatchObject({ code: 'backfill_in_progress' });
+      await expect(runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second })).rejects.toMatchObject({ code: 'backfill_in_progress' });
+      await first.release(run.id);
+      const taken = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second, resources: ['users'] });
+      expect(taken).toMatchObject({ complete: true, resumed: true, runId: run.id });
     });
 
     it('is idempotent, and a second run stores only what changed', async () => {
@@ -125,13 +201,13 @@ for (const backend of backends) {
       expect(result.complete).toBe(true);
       expect(fake.requests.filter((r) => r.status === 429).length).toBeGreaterThan(3);
       expect(waits.filter((ms) => ms >= 1900 && ms <= 2000).length).toBeGreaterThan(3);
-      expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events`)).toBe(62);
+      expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events`)).toBe(ENTITIES);
     });
 
     it('spaces requests to the configured rate', async () => {
       let clock = 0;
       const api = fakeApi(fake, { requestsPerSecond: 5, now: () => clock, sleep: async (ms) => void (clock += ms) });
-      await runBackfill({ db: database.db, schema: SCHEMA, api, resources: ['permissions', 'roles', 'invitations'] });
+      await runBackfill({ db: database.db, schema: SCHEMA, api, resources: ['permissions', 'roles', 'waitlistEntries'] });
       // 3 requests at 5 per second: the last one goes out 400 ms after the first.
       expect(clock).toBe(400);
     });
@@ -144,52 +220,36 @@ for (const backend of backends) {
     });
 
     it('stops at the request budget and the next run continues where it stopped', async () => {
-      const cursor = memoryCursorStore();
-      const first = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake, { maxRequests: 5 }), cursor, pageSize: 10 });
-      // permissions 1 + roles 1 + the first users page 2 (list and count): the next page would pass 5.
-      expect(first).toMatchObject({ complete: false, stopped: 'budget', requests: 4 });
-      expect(cursor.current).toBeDefined();
+      const state = new BackfillState(database.db, SCHEMA);
+      const first = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake, { maxRequests: 5 }), state, pageSize: 10 });
+      // permissions 1 + roles 1 + users count 1 + two users pages: the next page would pass 5.
+      expect(first).toMatchObject({ complete: false, stopped: 'budget', requests: 5 });
+      const saved = await database.db.query<{ listing: string; position: number }>(`select listing, position from clerk.backfill_state where run_id = $1 and position > 0 order by listing`, [first.runId]);
+      expect(saved.rows).toEqual([{ listing: 'permissions', position: 3 }, { listing: 'roles', position: 2 }, { listing: 'users', position: 20 }]);
       const before = fake.requests.length;
-      const second = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), cursor, pageSize: 10 });
-      expect(second).toMatchObject({ complete: true, resumed: true });
-      expect(cursor.current).toBeUndefined();
+      const second = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state, pageSize: 10 });
+      expect(second).toMatchObject({ complete: true, resumed: true, runId: first.runId });
       const resumedUsers = fake.requests.slice(before).filter((r) => r.path === '/v1/users');
-      expect(resumedUsers[0]!.query.offset).toBe('10');
+      expect(resumedUsers[0]!.query.offset).toBe('20');
       expect(second.counts.users).toEqual({ listed: 30, stored: 30 });
-      expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events`)).toBe(62);
+      expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events`)).toBe(ENTITIES);
+      const run = await database.db.query<{ status: string; requests: number }>(`select status, requests from clerk.backfill_runs where id = $1`, [first.runId]);
+      expect(run.rows[0]).toMatchObject({ status: 'complete' });
     });
 
-    it('resumes after a crash mid-organizations without listing finished organizations again', async () => {
-      const cursor = memoryCursorStore();
-      let orgChildRequests = 0;
-      fake.onRequest = (r) => {
-        if (/^\/v1\/organizations\/[^/]+\/memberships$/.test(r.path) && ++orgChildRequests === 3) fake.failNext(2, 500);
-      };
-      await expect(runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake, { maxAttempts: 2 }), cursor, concurrency: 1 })).rejects.toBeInstanceOf(ClerkApiError);
-      fake.onRequest = undefined;
-      const saved = cursor.current!;
-      expect(saved.resources[saved.step]).toBe('organizations');
-      expect(saved.afterOrganization).toBe(fake.organizations[1]!.id);
-      const before = fake.requests.length;
-      const resumed = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), cursor, concurrency: 1 });
-      expect(resumed.complete).toBe(true);
-      const listed = fake.requests.slice(before).map((r) => r.path).filter((p) => p.endsWith('/memberships'));
-      expect(listed).toEqual(fake.organizations.slice(2).map((o) => `/v1/organizations/${o.id}/memberships`));
-      expect(await inboxByType(database.db)).toMatchObject({ 'organizationMembership.updated': 15, 'organization.updated': 5, 'user.updated': 30 });
-    });
-
-    it('stops between requests when interrupted, keeping the cursor', async () => {
-      const cursor = memoryCursorStore();
+    it('stops between requests when interrupted, keeping its place', async () => {
+      const state = new BackfillState(database.db, SCHEMA);
       const controller = new AbortController();
       fake.onRequest = (r) => {
         if (r.path === '/v1/users' && r.query.offset === '10') controller.abort();
       };
-      const result = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake, { signal: controller.signal }), cursor, pageSize: 10, signal: controller.signal });
+      const result = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake, { signal: controller.signal }), state, pageSize: 10, signal: controller.signal });
       fake.onRequest = undefined;
       expect(result).toMatchObject({ complete: false, stopped: 'interrupted' });
       // The page in flight when ^C came was still stored.
-      expect(cursor.current).toMatchObject({ offset: 20 });
-      const resumed = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), cursor, pageSize: 10 });
+      const users = await database.db.query<{ position: number }>(`select position from clerk.backfill_state where run_id = $1 and listing = 'users'`, [result.runId]);
+      expect(users.rows[0]!.position).toBe(20);
+      const resumed = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state, pageSize: 10 });
       expect(resumed.complete).toBe(true);
       expect(await count(database.db, `select count(*)::int as n from clerk.webhook_events where type = 'user.updated'`)).toBe(30);
     });

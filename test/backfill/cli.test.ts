@@ -5,7 +5,7 @@
  * are in operator-cli.test.ts (each file stays within its time budget).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,20 +57,22 @@ for (const backend of backends) {
       expect(first.stdout).toContain('Backfill stopped (4 Backend API requests)');
       expect(first.stdout).toMatch(/users\s+500 listed\s+500 new or changed/);
       expect(first.stdout).toContain('run the same command again to continue');
-      expect(existsSync(join(dataDir, 'backfill-state.json'))).toBe(true);
 
       const status = await cli(['status']);
       expect(status.status).toBe(0);
       expect(status.stdout).toMatch(/applied\s+500/);
-      expect(status.stdout).toContain('Backfill: stopped in users at offset 500');
+      expect(status.stdout).toMatch(/Backfill bf_\S+ \(started [^)]+, 4 requests\): stopped: `clerk-sync backfill` continues it/);
+      expect(status.stdout).toMatch(/users\s+500 listed\s+500 new\s+500 of 1200/);
+      expect(status.stdout).toMatch(/roles\s+0 listed\s+0 new\s+done/);
 
       const second = await cli(['backfill', '--rate', '1000'], api());
       expect(second.status).toBe(0);
-      expect(second.stdout).toContain('Resuming the backfill');
+      expect(second.stdout).toMatch(/Resumed backfill bf_/);
       expect(second.stdout).toContain('Backfill complete');
       expect(second.stdout).toMatch(/users\s+1200 listed\s+1200 new or changed/);
       expect(second.stdout).toMatch(/memberships\s+12 listed/);
-      expect(existsSync(join(dataDir, 'backfill-state.json'))).toBe(false);
+      const after = await cli(['status']);
+      expect(after.stdout).toMatch(/Backfill bf_\S+ .*: complete/);
     });
 
     it('stops between requests on ^C (exit 130), keeping its position', async () => {
@@ -80,18 +82,19 @@ for (const backend of backends) {
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const before = fake.requests.length;
-      // Two pages (list + count each, at 4 requests per second) are in: interrupt.
-      while (fake.requests.length - before < 4) await new Promise((r) => setTimeout(r, 50));
+      // The count and two pages (at 4 requests per second) are in: interrupt.
+      while (fake.requests.length - before < 3) await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       expect(code, err).toBe(130);
       expect(err).toContain('Stopping after the request in flight');
       expect(out).toContain('Interrupted: run the same command again to continue.');
-      const state = JSON.parse(readFileSync(join(dataDir, 'backfill-state.json'), 'utf8'));
-      expect(state).toMatchObject({ resources: ['users'], step: 0 });
+      const status = JSON.parse((await cli(['status', '--json'])).stdout);
+      expect(status.backfill).toMatchObject({ resources: ['users'], status: 'open', holder: null });
       // Every page answered before ^C is stored and counted; the next run starts after them.
-      expect(state.offset).toBeGreaterThanOrEqual(200);
-      expect(state.counts.users.listed).toBe(state.offset);
+      const users = status.backfill.listings.find((l: { listing: string }) => l.listing === 'users');
+      expect(users.position).toBeGreaterThanOrEqual(200);
+      expect(users.listed).toBe(users.position);
     });
 
   });

@@ -1,11 +1,17 @@
 /**
- * A local fake of Clerk's Backend API (node:http on 127.0.0.1) that `@clerk/backend` can be
+ * A local fake of Clerk's Backend API (node:http on 127.0.0.1) that the backfill client can be
  * pointed at with `apiUrl`. It implements what backfill, reconcile and read-through use, with
- * the shapes `@clerk/backend` 3.x expects (see its `api/endpoints/*` and `Deserializer`):
+ * the shapes Clerk's Backend API answers:
  *
- * - `GET /v1/users` answers a bare array (the SDK's `getUserList` adds `GET /v1/users/count`,
- *   answered `{ object: 'total_count', total_count }`); every other list answers
- *   `{ data, total_count }` (`/v1/invitations` only with `paginated=true`, as the SDK sends it).
+ * - `GET /v1/users` answers a bare array (`GET /v1/users/count` answers
+ *   `{ object: 'total_count', total_count }`); every other list answers `{ data, total_count }`
+ *   (`/v1/invitations` only with `paginated=true`).
+ * - Instance-wide listings of memberships, organization invitations and domains
+ *   (`/v1/organization_memberships`, `/v1/organization_invitations`, `/v1/organization_domains`),
+ *   404 when `instanceWideNotFound` is set (an instance without them), and the per-organization
+ *   ones. Invitation lists filter by `status` as Clerk's do: `/v1/invitations` without one leaves
+ *   revoked invitations out, organization invitation lists default to pending.
+ * - Waitlist entries and billing subscription items (`/v1/billing/subscription_items`).
  * - `limit` (1..500, default 10), `offset`, `order_by` (`+created_at`, `-created_at`, default
  *   newest first) on lists; errors as `{ errors: [{ code, message, long_message }], clerk_trace_id }`
  *   with `content-type: application/json` exactly (the SDK parses nothing else as JSON).
@@ -30,6 +36,11 @@ export interface SeedOptions {
   membershipsPerOrganization?: number;
   invitationsPerOrganization?: number;
   invitations?: number;
+  /** Invitations and organization invitations (one per organization) that are revoked. */
+  revokedInvitations?: number;
+  domainsPerOrganization?: number;
+  waitlistEntries?: number;
+  subscriptionItems?: number;
   roles?: number;
   permissions?: number;
 }
@@ -53,6 +64,13 @@ export interface FakeClerkApi {
   invitations: Json[];
   roles: Json[];
   permissions: Json[];
+  domains: Json[];
+  waitlistEntries: Json[];
+  subscriptionItems: Json[];
+  /** Answer 404 on the instance-wide membership, organization invitation and domain listings. */
+  instanceWideNotFound: boolean;
+  /** The next listing answer is broken this way (once). */
+  corruptNext(kind: 'not_json' | 'no_data' | 'no_id'): void;
   seed(options: SeedOptions): void;
   addUser(fields?: Partial<FakeUser> & { email?: string }): FakeUser;
   updateUser(id: string, fields: Json): FakeUser;
@@ -103,6 +121,7 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
   let rate: { every: number; retryAfterSeconds: number } | null = null;
   const forced: number[] = [];
   let requestNumber = 0;
+  let corrupt: 'not_json' | 'no_data' | 'no_id' | undefined;
 
   // Seeding 10,000 memberships must not scan the user list each time: an id index per array,
   // rebuilt when the array is replaced or has grown.
@@ -127,6 +146,13 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
     invitations: [],
     roles: [],
     permissions: [],
+    domains: [],
+    waitlistEntries: [],
+    subscriptionItems: [],
+    instanceWideNotFound: false,
+    corruptNext(kind) {
+      corrupt = kind;
+    },
     onRequest: undefined,
     hiddenFromListings: new Set(),
     seed(seed) {
@@ -153,9 +179,39 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
           api.organizationInvitations.set(org.id as string, list);
         }
       }
-      for (let i = 0; i < (seed.invitations ?? 0); i++) {
+      for (let i = 0; i < (seed.invitations ?? 0) + (seed.revokedInvitations ?? 0); i++) {
         const t = tick();
-        api.invitations.push({ object: 'invitation', id: nextId('inv'), email_address: `guest${i}@example.org`, public_metadata: {}, revoked: false, status: 'pending', url: null, expires_at: null, created_at: t, updated_at: t });
+        const revoked = i >= (seed.invitations ?? 0);
+        api.invitations.push({ object: 'invitation', id: nextId('inv'), email_address: `guest${i}@example.org`, public_metadata: {}, revoked, status: revoked ? 'revoked' : 'pending', url: null, expires_at: null, created_at: t, updated_at: t });
+      }
+      for (const [o, org] of api.organizations.slice(-(seed.organizations ?? 0) || api.organizations.length).entries()) {
+        if (o < (seed.revokedInvitations ?? 0)) {
+          const t = tick();
+          const list = api.organizationInvitations.get(org.id as string) ?? [];
+          list.push({ object: 'organization_invitation', id: nextId('orginv'), email_address: `revoked${sequence}@example.org`, role: 'org:member', role_name: 'Member', organization_id: org.id, status: 'revoked', public_metadata: {}, private_metadata: {}, url: null, expires_at: t, created_at: t, updated_at: t });
+          api.organizationInvitations.set(org.id as string, list);
+        }
+        for (let d = 0; d < (seed.domainsPerOrganization ?? 0); d++) {
+          const t = tick();
+          api.domains.push({
+            object: 'organization_domain', id: nextId('orgdmn'), organization_id: org.id, name: `org${o}-${d}.example.com`, enrollment_mode: 'automatic_invitation',
+            affiliation_email_address: null, verification: { status: 'verified', strategy: 'email_code', attempts: 1, expire_at: null },
+            total_pending_invitations: 0, total_pending_suggestions: 0, created_at: t, updated_at: t,
+          });
+        }
+      }
+      for (let i = 0; i < (seed.waitlistEntries ?? 0); i++) {
+        const t = tick();
+        api.waitlistEntries.push({ object: 'waitlist_entry', id: nextId('wle'), email_address: `waiting${i}@example.org`, status: i % 3 === 0 ? 'invited' : 'pending', is_locked: false, invitation: null, created_at: t, updated_at: t });
+      }
+      for (let i = 0; i < (seed.subscriptionItems ?? 0) && api.users.length > 0; i++) {
+        const t = tick();
+        const user = api.users[i % api.users.length]!;
+        api.subscriptionItems.push({
+          object: 'commerce_subscription_item', id: nextId('csubi'), status: 'active', plan_period: 'month', period_start: t, period_end: t + 30 * 86_400_000,
+          plan: { id: 'cplan_pro', name: 'Pro', slug: 'pro', amount: 2000, currency: 'USD' }, plan_id: 'cplan_pro', subscription_id: `csub_${i}`,
+          payer: { id: `cpayer_${i}`, user_id: user.id, organization_id: null, email: null }, is_free_trial: false, created_at: t, updated_at: t,
+        });
       }
     },
     addUser(fields = {}) {
@@ -227,6 +283,7 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
       api.organizations = api.organizations.filter((o) => o.id !== id);
       api.memberships.delete(id);
       api.organizationInvitations.delete(id);
+      api.domains = api.domains.filter((d) => d.organization_id !== id);
     },
     addMembership(organizationId, userId, role = 'org:member') {
       const org = index(api.organizations).get(organizationId);
@@ -290,8 +347,32 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
         error(res, status, code, message, long);
         return status;
       }
-      send(res, 200, bare ? result.page : { data: result.page, total_count: items.length });
+      const broken = corrupt;
+      corrupt = undefined;
+      if (broken === 'not_json') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html><body>Bad gateway</body></html>');
+        return 200;
+      }
+      if (broken === 'no_data') {
+        send(res, 200, { total_count: items.length });
+        return 200;
+      }
+      const page = broken === 'no_id' ? result.page.map((item, i) => (i === 0 ? { ...item, id: undefined } : item)) : result.page;
+      send(res, 200, bare ? page : { data: page, total_count: items.length });
       return 200;
+    };
+    /** Clerk's status filter: the statuses asked for, or `fallback` when none is. */
+    const byStatus = (items: readonly Json[], fallback: (status: string) => boolean) => {
+      const asked = q.getAll('status');
+      return items.filter((i) => (asked.length ? asked.includes(String(i.status)) : fallback(String(i.status))));
+    };
+    const instanceWide = (items: () => Json[]): number => {
+      if (api.instanceWideNotFound) {
+        error(res, 404, 'resource_not_found', 'not found', `No route ${url.pathname}`);
+        return 404;
+      }
+      return list(items());
     };
     const one = (item: Json | undefined, what: string): number => {
       if (!item) {
@@ -314,11 +395,27 @@ export async function startFakeClerkApi(options: { secretKey?: string } = {}): P
         if (!sub) return one(org, 'organization');
         if (!org) return one(undefined, 'organization');
         if (sub === 'memberships') return list(api.memberships.get(id) ?? []);
-        if (sub === 'invitations') return list(api.organizationInvitations.get(id) ?? []);
+        if (sub === 'invitations') return list(byStatus(api.organizationInvitations.get(id) ?? [], (s) => s === 'pending'));
+        if (sub === 'domains') return list(api.domains.filter((d) => d.organization_id === id));
         break;
       }
+      case 'organization_memberships':
+        if (!id) return instanceWide(() => [...api.memberships.values()].flat());
+        break;
+      case 'organization_invitations':
+        if (!id) return instanceWide(() => byStatus([...api.organizationInvitations.values()].flat(), (s) => s === 'pending'));
+        break;
+      case 'organization_domains':
+        if (!id) return instanceWide(() => api.domains);
+        break;
+      case 'waitlist_entries':
+        if (!id) return list(api.waitlistEntries);
+        break;
+      case 'billing':
+        if (id === 'subscription_items' && !sub) return list(api.subscriptionItems);
+        break;
       case 'invitations':
-        if (!id) return list(api.invitations, q.get('paginated') !== 'true');
+        if (!id) return list(byStatus(api.invitations, (s) => s !== 'revoked'), q.get('paginated') !== 'true');
         return one(api.invitations.find((i) => i.id === id), 'invitation');
       case 'organization_roles':
         return id ? one(api.roles.find((r) => r.id === id), 'role') : list(api.roles);

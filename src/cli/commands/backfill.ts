@@ -1,7 +1,7 @@
 /** `clerk-sync backfill`: copy what Clerk's Backend API has into the database, resumably. */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileCursorStore, LISTINGS, parseListings, type BackfillProgress, type BackfillResult, type ListingName } from '../../backfill/index.js';
+import { ClerkApiError, RESOURCE_NAMES, parseResources, type BackfillProgress, type BackfillResult, type ResourceName } from '../../backfill/index.js';
+import { ClerkSyncError } from '../../core/errors.js';
 import { pino, type Logger } from 'pino';
 import { REDACT_PATHS } from '../../core/logger.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
@@ -10,33 +10,36 @@ import { createProgress, type Progress } from '../progress.js';
 
 export const help = `Usage: clerk-sync backfill [--only LIST] [--rate N] [--max-requests N] [--restart] [--no-apply]
 
-Copies users, organizations, memberships, invitations, roles, permissions from Clerk's API.
+Copies everything Clerk's Backend API lists into the database, resumably.
 
-Each organization comes with its memberships and invitations. It goes through the same rules as webhooks: it never overwrites newer webhook data, never brings
-back a deleted entity, and fires no side effects (no welcome emails). Each entity becomes an inbox
-event with source "backfill", visible in the admin page. Pages of up to 500; 429 answers are
-retried after Retry-After. Resumable: after a crash, ^C or --max-requests, run the same command
-again and it continues where it stopped. Needs CLERK_SECRET_KEY (CLERK_API_URL to use another
-Backend API URL).
+Lists permissions, roles, users, organizations, memberships, organization invitations and
+domains, invitations (every status), waitlist entries and billing subscription items, 500 per
+request. Each entity becomes an inbox event with source "backfill" (visible in the admin page)
+that goes through the same rules as webhooks: it never overwrites newer webhook data, never
+brings back a deleted entity, and fires no side effects (no welcome emails). 429 answers are
+retried after Retry-After. Where the run stands is kept in the database (clerk.backfill_state):
+after a crash, ^C or --max-requests, the same command on any machine continues it, and then
+applies every stored event that is still pending. \`clerk-sync status\` shows its progress.
+Needs CLERK_SECRET_KEY (CLERK_API_URL to use another Backend API URL).
 
-  --only LIST         comma-separated subset of: permissions, roles, users, organizations, invitations
+  --only LIST         comma-separated subset of: ${RESOURCE_NAMES.join(', ')}
   --rate N            Backend API requests per second (default $CLERK_SYNC_API_RATE or 10; Clerk
                       allows 100 per 10 s on development instances, 1000 on production ones)
   --max-requests N    stop after N requests (run again to continue)
   --page-size N       entities per request, 1 to 500 (default 500)
-  --restart           forget a saved position and start from the beginning
+  --restart           begin a new run instead of continuing the open one
   --no-apply          only store the events; a running worker applies them
-  --state FILE        where the position is kept (default <CLERK_SYNC_DATA_DIR>/backfill-state.json)
 
-Exit codes: 0 complete, 1 failed (the position is kept: run again to resume), 2 bad usage or no
-CLERK_SECRET_KEY, 3 stopped at --max-requests (run again to continue), 130 interrupted by ^C
-(run again to continue).`;
+Exit codes: 0 complete, 1 failed (the position is kept: run again to resume), 2 bad usage, no
+CLERK_SECRET_KEY or a key Clerk refuses, 3 stopped at --max-requests (run again to continue), 4
+another backfill is running, 130 interrupted by ^C (run again to continue).`;
 
 export const EXIT_INCOMPLETE = 3;
 export const EXIT_INTERRUPTED = 130;
+export const EXIT_IN_PROGRESS = 4;
 
 export interface RunFlags {
-  only?: ListingName[];
+  only?: ResourceName[];
   rate?: number;
   maxRequests?: number;
   pageSize?: number;
@@ -61,10 +64,10 @@ export function parseCommon(args: string[], extra: Record<string, { type: 'boole
       ...extra,
     },
   });
-  let only: ListingName[] | undefined;
+  let only: ResourceName[] | undefined;
   if (typeof values.only === 'string') {
     try {
-      only = parseListings(values.only);
+      only = parseResources(values.only);
     } catch (error) {
       throw Object.assign(new Error((error as Error).message), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
     }
@@ -98,14 +101,13 @@ export function cliLogger(level: string): Logger {
 }
 
 /** One progress line per listing, replaced as the run moves from one to the next. */
-export function progressReporter(resume?: { resource: string; offset: number }): { onProgress(p: BackfillProgress): void; finish(): void } {
-  let current: { resource: string; bar: Progress } | undefined;
+export function progressReporter(): { onProgress(p: BackfillProgress): void; finish(): void } {
+  let current: { listing: string; bar: Progress } | undefined;
   return {
     onProgress(p) {
-      if (current?.resource !== p.resource) {
+      if (current?.listing !== p.listing) {
         current?.bar.done();
-        const start = resume?.resource === p.resource ? resume.offset : 0;
-        current = { resource: p.resource, bar: createProgress({ label: p.resource, total: p.total, start }) };
+        current = { listing: p.listing, bar: createProgress({ label: p.listing, total: p.total }) };
       }
       current.bar.setTotal(p.total);
       current.bar.set(p.done);
@@ -121,11 +123,10 @@ export function describeCounts(result: BackfillResult): string[] {
   return Object.entries(result.counts).map(([resource, c]) => `  ${resource.padEnd(24)} ${String(c!.listed).padStart(8)} listed ${String(c!.stored).padStart(8)} new or changed`);
 }
 
-/** Applies what the run stored, with a progress line; returns a summary line. */
-export async function applyStored(sync: ClerkSync, since: Date): Promise<string> {
+/** Applies every backfilled event still pending (this run's and any earlier run's), with a progress line; returns a warning or ''. */
+export async function applyStored(sync: ClerkSync): Promise<string> {
   const bar = createProgress({ label: 'applying' });
   const counts = await sync.applyBackfilled({
-    since,
     onProgress: (done, total) => {
       bar.setTotal(total);
       bar.set(done);
@@ -162,10 +163,22 @@ export function usageError(command: string, error: unknown, usage: string): numb
   return 2;
 }
 
+/** What a failed run tells the user, and its exit code. */
+export function describeFailure(command: string, error: unknown): { message: string; exit: number } {
+  if (error instanceof ClerkApiError && (error.status === 401 || error.status === 403)) {
+    return {
+      message: `clerk-sync ${command}: Clerk refused CLERK_SECRET_KEY (${error.status} ${error.code}). Copy the secret key of the instance this database mirrors from Clerk Dashboard → Configure → API keys (it starts with sk_test_ or sk_live_).`,
+      exit: 2,
+    };
+  }
+  if (error instanceof ClerkSyncError && error.code === 'backfill_in_progress') return { message: `clerk-sync ${command}: ${error.message}`, exit: EXIT_IN_PROGRESS };
+  return { message: `clerk-sync ${command} failed: ${(error as Error).message}`, exit: 1 };
+}
+
 export async function run(args: string[], env: Env): Promise<number> {
   let parsed: ReturnType<typeof parseCommon>;
   try {
-    parsed = parseCommon(args, { restart: { type: 'boolean' }, state: { type: 'string' } });
+    parsed = parseCommon(args, { restart: { type: 'boolean' } });
   } catch (error) {
     return usageError('backfill', error, help);
   }
@@ -175,41 +188,43 @@ export async function run(args: string[], env: Env): Promise<number> {
     console.error('clerk-sync backfill needs CLERK_SECRET_KEY: the secret key of your Clerk instance (Clerk Dashboard → Configure → API keys, it starts with sk_).');
     return 2;
   }
-  const statePath = typeof values.state === 'string' ? values.state : join(options.dataDir, 'backfill-state.json');
-  const cursor = fileCursorStore(statePath);
-  if (values.restart) await cursor.clear();
   const sync = createClerkSync({ ...options, logger: cliLogger(options.logLevel ?? 'warn') });
   const interrupt = interruptSignal();
-  const stored = await cursor.load();
-  // A saved position of another selection (--only) is not resumed: the run starts over.
-  const selection = LISTINGS.filter((n) => (flags.only ?? LISTINGS).includes(n));
-  const saved = stored && JSON.stringify(stored.resources) === JSON.stringify(selection) ? stored : undefined;
-  if (stored && !saved) console.log(`A saved position of a backfill of ${stored.resources.join(', ')} is replaced: this run covers ${selection.join(', ')}.`);
-  const progress = progressReporter(saved ? { resource: saved.resources[saved.step] ?? '', offset: saved.offset } : undefined);
-  const started = new Date();
+  const progress = progressReporter();
+  let applyWarning = '';
   try {
-    if (saved) console.log(`Resuming the backfill started ${saved.startedAt} (position kept in ${statePath}).`);
     let result: BackfillResult;
     try {
       result = await sync.backfill({
         resources: flags.only,
-        cursor,
+        restart: values.restart === true,
         pageSize: flags.pageSize,
         requestsPerSecond: flags.rate,
         maxRequests: flags.maxRequests,
         signal: interrupt.signal,
         onProgress: progress.onProgress,
+        // The run is complete only once its events are applied: a crash during the apply resumes into it.
+        beforeFinish: flags.apply
+          ? async () => {
+              progress.finish();
+              applyWarning = await applyStored(sync);
+            }
+          : undefined,
       });
     } finally {
       progress.finish();
     }
+    if (result.resumed) console.log(`Resumed backfill ${result.runId}.`);
     console.log(`Backfill ${result.complete ? 'complete' : 'stopped'} (${result.requests} Backend API requests):`);
     for (const line of describeCounts(result)) console.log(line);
-    if (flags.apply && !interrupt.signal.aborted) {
-      const warning = await applyStored(sync, started);
-      if (warning) console.error(warning);
-    }
+    if (result.perOrganization.length > 0) console.log(`Listed one organization at a time (the instance-wide listing answered 404): ${result.perOrganization.join(', ')}`);
+    if (applyWarning) console.error(applyWarning);
     if (result.stopped === 'budget') {
+      // What was stored is applied now; the listing goes on with the next run.
+      if (flags.apply) {
+        const warning = await applyStored(sync);
+        if (warning) console.error(warning);
+      }
       console.log(`Stopped at --max-requests ${flags.maxRequests}: run the same command again to continue.`);
       return EXIT_INCOMPLETE;
     }
@@ -219,9 +234,10 @@ export async function run(args: string[], env: Env): Promise<number> {
     }
     return 0;
   } catch (error) {
-    console.error(`clerk-sync backfill failed: ${(error as Error).message}`);
-    console.error(`The position is kept in ${statePath}: run the same command again to resume.`);
-    return 1;
+    const { message, exit } = describeFailure('backfill', error);
+    console.error(message);
+    if (exit === 1) console.error('The position is kept in the database: run the same command again to resume.');
+    return exit;
   } finally {
     interrupt.dispose();
     await sync.close();

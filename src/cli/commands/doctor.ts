@@ -165,8 +165,8 @@ async function clerkApiCheck(options: ClerkSyncOptions, timeoutMs: number): Prom
   }
   try {
     const api = createClerkApi({ secretKey: key, apiUrl: options.clerkApiUrl, requestsPerSecond: Infinity, maxAttempts: 1, maxRateLimited: 0 });
-    const page = await withTimeout(api.listUsers(0, 1), timeoutMs, 'the Backend API');
-    return { name: 'Clerk API key', outcome: 'ok', detail: `${key.startsWith('sk_live_') ? 'production' : 'development'} instance, ${page.totalCount ?? '?'} users` };
+    const users = await withTimeout(api.count('users.count', '/users/count'), timeoutMs, 'the Backend API');
+    return { name: 'Clerk API key', outcome: 'ok', detail: `${key.startsWith('sk_live_') ? 'production' : 'development'} instance, ${users} users` };
   } catch (error) {
     const status = (error as { status?: number }).status;
     return { name: 'Clerk API key', outcome: 'fail', detail: (error as Error).message, fix: status === 401 || status === 403 ? 'the key was refused: copy the current one from Clerk Dashboard → Configure → API keys' : 'check CLERK_API_URL and the network' };

@@ -1,9 +1,9 @@
 /** `clerk-sync reconcile`: a full backfill pass that also tombstones what Clerk no longer has. */
-import { ReconcileRefusedError } from '../../backfill/index.js';
+import { RESOURCE_NAMES, ReconcileRefusedError } from '../../backfill/index.js';
 import { quoteIdentifier } from '../../db/identifiers.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
-import { applyStored, cliLogger, describeCounts, usageError, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
+import { applyStored, cliLogger, describeCounts, describeFailure, usageError, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
 
 export const help = `Usage: clerk-sync reconcile [--dry-run] [--only LIST] [--rate N] [--force] [--no-apply]
 
@@ -17,7 +17,7 @@ after the pass started are left alone. Invitations are not tombstoned: Clerk rev
 does not delete them. Prints what it changed. Needs CLERK_SECRET_KEY.
 
   --dry-run           list and report what would be tombstoned; store and change nothing
-  --only LIST         comma-separated subset of: permissions, roles, users, organizations, invitations
+  --only LIST         comma-separated subset of: ${RESOURCE_NAMES.join(', ')}
   --rate N            Backend API requests per second (default $CLERK_SYNC_API_RATE or 10)
   --max-requests N    give up after N requests (nothing is tombstoned then)
   --page-size N       entities per request, 1 to 500 (default 500)
@@ -75,7 +75,7 @@ export async function run(args: string[], env: Env): Promise<number> {
     }
     for (const [resource, reason] of Object.entries(result.skipped)) if (reason !== 'not listed in this run') console.log(`Skipped ${resource}: ${reason}`);
     if (flags.apply && !interrupt.signal.aborted) {
-      const warning = await applyStored(sync, started);
+      const warning = await applyStored(sync);
       if (warning) console.error(warning);
       const db = await sync.db();
       const changes = await db.query<{ type: string; status: string; n: number }>(
@@ -94,8 +94,9 @@ export async function run(args: string[], env: Env): Promise<number> {
       console.error(`Refused: ${error.message}`);
       return EXIT_REFUSED;
     }
-    console.error(`clerk-sync reconcile failed: ${(error as Error).message}`);
-    return 1;
+    const { message, exit } = describeFailure('reconcile', error);
+    console.error(message);
+    return exit;
   } finally {
     interrupt.dispose();
     await sync.close();

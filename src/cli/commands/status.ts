@@ -1,7 +1,6 @@
 /** `clerk-sync status`: the inbox and outbox at a glance, with an exit code for scripts. */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileCursorStore } from '../../backfill/index.js';
+import type { BackfillStatus } from '../../backfill/index.js';
 import { isDatabaseUnavailable } from '../../core/db.js';
 import { queueStats, type QueueStats } from '../../metrics/index.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
@@ -63,10 +62,10 @@ export async function run(args: string[], env: Env): Promise<number> {
       );
       return 1;
     }
-    const cursor = await fileCursorStore(join(options.dataDir, 'backfill-state.json')).load().catch(() => undefined);
+    const backfill = await sync.backfillStatus().catch(() => null);
     const found = problems(stats, Number(maxAgeText));
     if (values.json) {
-      console.log(JSON.stringify({ ...stats, backfill: cursor ?? null, problems: found }, null, 2));
+      console.log(JSON.stringify({ ...stats, backfill, problems: found }, null, 2));
       return found.length ? 3 : 0;
     }
     const s = sync.config.schema;
@@ -76,10 +75,7 @@ export async function run(args: string[], env: Env): Promise<number> {
     console.log(`Outbox (${s}.outbox)`);
     for (const line of table(stats.outbox.byStatus)) console.log(line);
     if (stats.outbox.pending + stats.outbox.retrying > 0) console.log(`  oldest waiting     ${formatDuration(stats.outbox.oldestPendingAgeSeconds).padStart(12)}`);
-    if (cursor) {
-      const step = cursor.resources[cursor.step];
-      console.log(`Backfill: stopped in ${step ?? 'the last step'} at offset ${cursor.offset} (started ${cursor.startedAt}); \`clerk-sync backfill\` continues it`);
-    }
+    if (backfill) for (const line of describeBackfill(backfill)) console.log(line);
     if (found.length === 0) {
       console.log('OK');
       return 0;
@@ -89,4 +85,18 @@ export async function run(args: string[], env: Env): Promise<number> {
   } finally {
     await sync.close();
   }
+}
+
+/** The latest backfill run: one line per listing with its progress. */
+export function describeBackfill(run: BackfillStatus): string[] {
+  const held = run.holder ? ` by pid ${run.holder.pid} on ${run.holder.host}` : '';
+  const state = run.status === 'complete'
+    ? `complete ${run.finishedAt?.toISOString() ?? ''}`
+    : run.status === 'replaced' ? 'replaced by another run' : run.holder ? `running${held}` : 'stopped: `clerk-sync backfill` continues it';
+  const lines = [`Backfill ${run.id} (started ${run.startedAt.toISOString()}, ${run.requests} requests): ${state}`];
+  for (const l of run.listings.sort((a, b) => a.listing.localeCompare(b.listing))) {
+    const where = l.finishedAt ? 'done' : `${l.position}${l.total !== null ? ` of ${l.total}` : ''}${l.perOrganization ? ' organizations' : ''}`;
+    lines.push(`  ${l.listing.padEnd(32)} ${String(l.listed).padStart(8)} listed ${String(l.stored).padStart(8)} new  ${where}`);
+  }
+  return lines;
 }

@@ -85,6 +85,16 @@ export const migrations: Migration[] = [
     ]
   },
   {
+    "id": 6,
+    "name": "0005_backfill_state",
+    "checksum": "99b554374561c20f",
+    "statements": [
+      "-- Backfill state in the database (decision 0008): any machine resumes a backfill, status and\n-- the admin page show its progress, and two backfills never run at once.\n-- A run: what it covers, who holds it (host, pid, token) and when that holder last wrote.\nCREATE TABLE \"clerk\".\"backfill_runs\" (\n\t\"id\" text PRIMARY KEY NOT NULL,\n\t\"resources\" text[] NOT NULL,\n\t\"status\" text DEFAULT 'open' NOT NULL,\n\t\"holder\" jsonb,\n\t\"heartbeat_at\" timestamp with time zone,\n\t\"requests\" integer DEFAULT 0 NOT NULL,\n\t\"started_at\" timestamp with time zone DEFAULT now() NOT NULL,\n\t\"updated_at\" timestamp with time zone DEFAULT now() NOT NULL,\n\t\"finished_at\" timestamp with time zone,\n\tCONSTRAINT \"backfill_runs_status_check\" CHECK (\"status\" in ('open', 'complete', 'replaced'))\n);",
+      "-- At most one open run: two backfills started together cannot both begin one.\nCREATE UNIQUE INDEX \"backfill_runs_one_open_idx\" ON \"clerk\".\"backfill_runs\" ((true)) WHERE \"status\" = 'open';",
+      "-- One row per listing of a run: where it stands (the offset of the next page, or for a listing\n-- done per organization the organizations done), what it found, and when it finished. A page's\n-- events and its position commit in one transaction.\nCREATE TABLE \"clerk\".\"backfill_state\" (\n\t\"run_id\" text NOT NULL REFERENCES \"clerk\".\"backfill_runs\" (\"id\") ON DELETE CASCADE,\n\t\"listing\" text NOT NULL,\n\t\"position\" integer DEFAULT 0 NOT NULL,\n\t\"total\" integer,\n\t\"listed\" bigint DEFAULT 0 NOT NULL,\n\t\"stored\" bigint DEFAULT 0 NOT NULL,\n\t\"per_organization\" boolean DEFAULT false NOT NULL,\n\t\"updated_at\" timestamp with time zone DEFAULT now() NOT NULL,\n\t\"finished_at\" timestamp with time zone,\n\tPRIMARY KEY (\"run_id\", \"listing\")\n);"
+    ]
+  },
+  {
     "id": 7,
     "name": "0006_authorization",
     "checksum": "59059cef4a638544",
