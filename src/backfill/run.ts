@@ -59,6 +59,12 @@ export interface BackfillOptions {
   onOrganizationGone?: (organizationId: string) => void;
   /** Runs once every listing is done, before the run is marked complete (the apply). */
   beforeFinish?: () => Promise<void>;
+  /**
+   * Applies a page's new events in the transaction that stores them (written `applied`, one row
+   * version each). When it throws, the page is stored pending instead, for the apply pass (or a
+   * worker) to apply one by one with its retries and dead letters.
+   */
+  applyPage?: (tx: Queryable, items: readonly InboxItem[]) => Promise<void>;
 }
 
 export type StopReason = 'budget' | 'interrupted';
@@ -74,6 +80,13 @@ export interface BackfillResult {
   requests: number;
   /** Listings read one organization at a time because the instance-wide path answered 404. */
   perOrganization: string[];
+}
+
+/** The page's apply failed: its transaction rolled back, and the page is stored pending instead. */
+class ApplyPageError extends Error {
+  constructor(readonly original: unknown) {
+    super('applying a backfilled page failed');
+  }
 }
 
 function dedupe(items: InboxItem[]): InboxItem[] {
@@ -109,28 +122,58 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     return out;
   };
 
-  /** Stores the entities and the listing's next position in one transaction. */
-  const commit = async (spec: ListingSpec, entities: readonly Json[], next: ListingState): Promise<void> => {
+  /**
+   * Stores the entities (applying them with `applyPage`) and the listing's next position in one
+   * transaction. `after`: the previous page's commit. This transaction does its work alongside it
+   * (both of Postgres's cores busy) but saves its position only once that one has committed, and
+   * rolls back if it failed, so positions only move forward over stored pages.
+   */
+  const commit = async (spec: ListingSpec, entities: readonly Json[], next: ListingState, after: Promise<void> = Promise.resolve()): Promise<void> => {
     options.onEntities?.(spec.resource, entities);
     const at = now();
     const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[spec.resource].eventType, e, at)));
-    const insert = async (q: Queryable) => {
-      let stored = 0;
-      for (let i = 0; i < items.length; i += 1000) stored += (await enqueueEvents(q, schema, items.slice(i, i + 1000))).size;
+    const insert = async (q: Queryable, applied: boolean) => {
+      const fresh: InboxItem[] = [];
+      for (let i = 0; i < items.length; i += 1000) {
+        const chunk = items.slice(i, i + 1000);
+        const inserted = await enqueueEvents(q, schema, chunk, { applied });
+        for (const item of chunk) if (inserted.has(item.id)) fresh.push(item);
+      }
+      return fresh;
+    };
+    const store = async (applyNow: boolean): Promise<number> => {
+      const used = api.budget.used;
+      const stored = await db.transaction(async (tx) => {
+        const fresh = await insert(tx, applyNow);
+        if (applyNow && fresh.length > 0) {
+          try {
+            await options.applyPage!(tx, fresh);
+          } catch (error) {
+            throw new ApplyPageError(error);
+          }
+        }
+        await after;
+        await options.state!.advance(tx, run.id!, next, { listed: entities.length, stored: fresh.length, requests: used - requestsSaved });
+        return fresh.length;
+      });
+      requestsSaved = Math.max(requestsSaved, used);
       return stored;
     };
     let stored = 0;
-    if (options.store === false) stored = 0;
+    if (options.store === false) await after;
     else if (options.state && run.id) {
-      const used = api.budget.used;
-      stored = await db.transaction(async (tx) => {
-        const n = await insert(tx);
-        await options.state!.advance(tx, run.id!, { ...next, listed: next.listed + entities.length, stored: next.stored + n }, used - requestsSaved);
-        return n;
-      });
-      requestsSaved = used;
-    } else stored = await insert(db);
-    const saved = { ...next, listed: next.listed + entities.length, stored: next.stored + stored };
+      try {
+        stored = await store(options.applyPage !== undefined);
+      } catch (error) {
+        if (!(error instanceof ApplyPageError)) throw error;
+        stored = await store(false);
+      }
+    } else {
+      await after;
+      stored = (await insert(db, false)).length;
+    }
+    const before = stateOf(spec);
+    const saved = { ...next, listed: before.listed + entities.length, stored: before.stored + stored };
     run.listings.set(spec.key, saved);
     options.onStored?.(spec.resource, entities.length, stored);
     options.onProgress?.({ listing: spec.key, resource: spec.resource, done: saved.position, ...(saved.total === null ? {} : { total: saved.total }), counts: counts() });
@@ -141,23 +184,46 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   };
 
   const listInstanceWide = async (spec: ListingSpec): Promise<'done' | 'not_found'> => {
-    let st = stateOf(spec);
-    if (spec.countPath && st.total === null) st = { ...st, total: await api.count(`${spec.operation.replace('.list', '')}.count`, spec.countPath) };
-    for (;;) {
-      checkAbort();
-      let page: Page;
-      try {
-        page = await api.list(spec.operation, spec.request, st.position, pageSize);
-      } catch (error) {
-        if (error instanceof ClerkApiError && error.status === 404 && spec.perOrganization && st.position === 0) return 'not_found';
-        throw error;
+    const start = stateOf(spec);
+    let position = start.position;
+    let total = start.total;
+    if (spec.countPath && total === null) total = await api.count(`${spec.operation.replace('.list', '')}.count`, spec.countPath);
+    const fetchPage = (offset: number) => api.list(spec.operation, spec.request, offset, pageSize);
+    let next: Promise<Page> | undefined;
+    // The previous page's commit, still running while this page is fetched and stored.
+    let previous: Promise<void> = Promise.resolve();
+    let current: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        checkAbort();
+        let page: Page;
+        try {
+          page = await (next ?? fetchPage(position));
+        } catch (error) {
+          if (error instanceof ClerkApiError && error.status === 404 && spec.perOrganization && position === 0) return 'not_found';
+          throw error;
+        }
+        next = undefined;
+        total = page.totalCount ?? total;
+        position += page.data.length;
+        const finished = page.data.length < pageSize || (total !== null && position >= total);
+        // The next page is on its way while this one is stored.
+        if (!finished) {
+          next = fetchPage(position);
+          next.catch(() => {}); // a failure is seen when it is awaited, or the next run lists the page again
+        }
+        current = commit(spec, page.data, { ...start, position, total, finished }, previous);
+        current.catch(() => {}); // awaited below or by the next page's commit
+        await previous; // at most two pages in flight
+        previous = current;
+        if (finished) {
+          await current;
+          return 'done';
+        }
       }
-      const total = page.totalCount ?? st.total;
-      const position = st.position + page.data.length;
-      const finished = page.data.length < pageSize || (total !== null && position >= total);
-      await commit(spec, page.data, { ...st, position, total, finished });
-      st = stateOf(spec);
-      if (finished) return 'done';
+    } finally {
+      // A page being stored when a stop or failure came is waited for; the next run lists any page not counted.
+      await Promise.allSettled([previous, current]);
     }
   };
 

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../core/db.js';
+import type { InboxItem } from '../inbox/enqueue.js';
 import { ClerkSyncError } from '../core/errors.js';
 import { applyPendingBackfill, type ApplyCounts } from './apply-pending.js';
 import { createClerkApi, type ClerkApi, type ClerkApiOptions } from './clerk-api.js';
@@ -28,6 +29,8 @@ export interface BackfillServiceOptions {
   /** @default 10 */
   requestsPerSecond?: number;
   apply: (tx: Queryable, ids: readonly string[]) => Promise<unknown>;
+  /** Applies a page's new events in the transaction that stores them (written `applied`). */
+  applyPage: (tx: Queryable, items: readonly InboxItem[]) => Promise<void>;
   /** Applies stored events by id in their own transactions (the worker's batch apply). */
   applyBatch: (ids: readonly string[]) => Promise<ApplyCounts>;
   observer?: BackfillObserver;
@@ -39,6 +42,8 @@ export type RunOptions = Omit<BackfillOptions, 'db' | 'schema' | 'api' | 'state'
   Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'> & {
     /** Keep the position in memory only (no resume, no lock). @default false: in clerk.backfill_state */
     ephemeral?: boolean;
+    /** Apply each page in the transaction that stores it (`clerk-sync backfill` unless --no-apply). @default false: store only */
+    applyPages?: boolean;
   };
 export type RunReconcileOptions = Omit<ReconcileOptions, 'db' | 'schema' | 'api'> & Pick<ClerkApiOptions, 'maxRequests' | 'requestsPerSecond' | 'signal'>;
 
@@ -94,10 +99,11 @@ export function createBackfillService(options: BackfillServiceOptions): Backfill
 
   return {
     async backfill(run = {}) {
-      const { maxRequests, requestsPerSecond, signal, ephemeral, ...rest } = run;
+      const { maxRequests, requestsPerSecond, signal, ephemeral, applyPages, ...rest } = run;
       const db = await options.db();
       const state = ephemeral ? undefined : new BackfillState(db, options.schema);
-      return runBackfill({ ...observe(rest), signal, db, schema: options.schema, state, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+      const applyPage = applyPages ? options.applyPage : undefined;
+      return runBackfill({ ...observe(rest), signal, db, schema: options.schema, state, applyPage, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
     },
     async backfillStatus() {
       return readBackfillStatus(await options.db(), options.schema);

@@ -144,19 +144,20 @@ export class BackfillState {
   }
 
   /**
-   * Saves a listing's new position inside the caller's transaction (the one that stored the
-   * page's events), with the heartbeat; fails when another process took the run over.
+   * Saves a listing's new position, and adds what the page listed and stored, inside the caller's
+   * transaction (the one that stored the page's events), with the heartbeat; fails when another
+   * process took the run over.
    */
-  async advance(tx: Queryable, runId: string, state: ListingState, requests: number): Promise<void> {
+  async advance(tx: Queryable, runId: string, state: ListingState, added: { listed: number; stored: number; requests: number }): Promise<void> {
     const moved = await tx.query(
-      `update ${this.#s}.backfill_state set position = $3, total = $4, listed = $5, stored = $6, per_organization = $7,
+      `update ${this.#s}.backfill_state set position = $3, total = $4, listed = listed + $5, stored = stored + $6, per_organization = $7,
               finished_at = case when $8 then now() end, updated_at = now()
         where run_id = $1 and listing = $2`,
-      [runId, state.listing, state.position, state.total, state.listed, state.stored, state.perOrganization, state.finished],
+      [runId, state.listing, state.position, state.total, added.listed, added.stored, state.perOrganization, state.finished],
     );
     const held = await tx.query(
       `update ${this.#s}.backfill_runs set heartbeat_at = now(), updated_at = now(), requests = requests + $3 where id = $1 and holder->>'token' = $2`,
-      [runId, this.holder.token, requests],
+      [runId, this.holder.token, added.requests],
     );
     if (moved.rowCount !== 1 || held.rowCount !== 1) {
       throw new ClerkSyncError('backfill_in_progress', 'This backfill was taken over by another process; it stops here');

@@ -30,24 +30,19 @@ export const INBOX_CHANNEL = 'clerk_sync_inbox';
  */
 export async function enqueueEvents(db: Queryable, schema: string, items: readonly InboxItem[], options: { applied?: boolean } = {}): Promise<Set<string>> {
   if (items.length === 0) return new Set();
-  // unnest() keeps the statement text the same whatever the batch size (one plan, few params).
+  // One json parameter for the whole batch, each payload spliced in as the JSON text it already
+  // is: no per-row array escaping in the driver (the cost of text[] parameters on 2-4 KB bodies),
+  // and the statement text stays the same whatever the batch size (one plan).
+  const rows = items.map(
+    (i) =>
+      `{"id":${JSON.stringify(i.id)},"type":${JSON.stringify(i.type)},"ts":${i.clerkTimestamp === null ? 'null' : Math.trunc(i.clerkTimestamp)},"inst":${JSON.stringify(i.instanceId)},"sha":${JSON.stringify(i.bodySha256)},"src":"${i.source ?? 'webhook'}","payload":${i.payload}}`,
+  );
   const insert = `insert into ${quoteIdentifier(schema)}.webhook_events (id, type, clerk_timestamp, instance_id, payload, body_sha256, source${options.applied ? ', status, attempts, applied_at' : ''})
-       select id, type, ts, inst, payload::jsonb, sha, src${options.applied ? `, 'applied', 1, now()` : ''}
-       from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(id, type, ts, inst, payload, sha, src)
+       select id, type, ts, inst, payload, sha, src${options.applied ? `, 'applied', 1, now()` : ''}
+       from json_to_recordset($1::json) as t(id text, type text, ts bigint, inst text, payload jsonb, sha text, src text)
        on conflict (id) do nothing
        returning id`;
-  const result = await db.query<{ id: string }>(
-    options.applied ? insert : `with ins as (${insert}) select id, pg_notify('${INBOX_CHANNEL}', '') from ins`,
-    [
-      items.map((i) => i.id),
-      items.map((i) => i.type),
-      items.map((i) => i.clerkTimestamp),
-      items.map((i) => i.instanceId),
-      items.map((i) => i.payload),
-      items.map((i) => i.bodySha256),
-      items.map((i) => i.source ?? 'webhook'),
-    ],
-  );
+  const result = await db.query<{ id: string }>(options.applied ? insert : `with ins as (${insert}) select id, pg_notify('${INBOX_CHANNEL}', '') from ins`, [`[${rows.join(',')}]`]);
   return new Set(result.rows.map((r) => r.id));
 }
 

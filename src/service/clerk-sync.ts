@@ -20,6 +20,7 @@ import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
 import { createAdminHandler } from '../admin/index.js';
 import { applyBatch, applyInTransaction, type ApplyDeps } from '../apply/apply-batch.js';
+import { applyAtIntake } from '../apply/intake.js';
 import { replayEvents } from '../apply/replay.js';
 import { NO_SIDE_EFFECTS } from '../apply/side-effects.js';
 import { DEFAULT_WORKER_SETTINGS } from '../apply/worker.js';
@@ -203,6 +204,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     logger,
     now,
     apply: async (tx, ids) => applyInTransaction(tx, await backfillApply(), ids),
+    applyPage: async (tx, items) => void (await applyAtIntake(await backfillApply(), tx, items)),
     applyBatch: async (ids) => (await applyBatch(await backfillApply(), ids)).counts,
   });
   const hooks = new Hooks();

@@ -9,12 +9,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enqueueEvents } from '../../src/inbox/enqueue.js';
 import { ClerkApiError } from '../../src/backfill/clerk-api.js';
+import { applyBatch } from '../../src/apply/apply-batch.js';
+import { applyAtIntake } from '../../src/apply/intake.js';
+import { applyPendingBackfill } from '../../src/backfill/apply-pending.js';
 import { runBackfill } from '../../src/backfill/run.js';
 import { BackfillState } from '../../src/backfill/state.js';
 import { syntheticEvent } from '../../src/backfill/synthetic.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeClerkApi, type FakeClerkApi } from '../support/fake-clerk-api.js';
-import { SCHEMA, count, drain, expectMirrors, fakeApi, inboxByType, minimumRequests } from './support.js';
+import { SCHEMA, applyDeps, count, drain, expectMirrors, fakeApi, inboxByType, minimumRequests } from './support.js';
 
 const SEED = {
   users: 30, organizations: 5, membershipsPerOrganization: 3, invitationsPerOrganization: 1, invitations: 2, revokedInvitations: 2, roles: 2, permissions: 3,
@@ -157,6 +160,27 @@ for (const backend of backends) {
       await first.release(run.id);
       const taken = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second, resources: ['users'] });
       expect(taken).toMatchObject({ complete: true, resumed: true, runId: run.id });
+    });
+
+    it('applies each page as it stores it; a page whose apply fails is stored pending and applied event by event', async () => {
+      fake.updateUser(fake.users[13]!.id, { created_at: 1e17 }); // no date holds it: this user's row cannot be written
+      const state = new BackfillState(database.db, SCHEMA);
+      const deps = applyDeps(database.db, { welcomeEmail: false, adminWelcomeEmail: false, slackSignup: false, emailRelay: false });
+      const applied = await runBackfill({
+        db: database.db, schema: SCHEMA, api: fakeApi(fake), state, pageSize: 10, resources: ['users', 'organizations', 'memberships'],
+        applyPage: async (tx, items) => void (await applyAtIntake(deps, tx, items)),
+      });
+      expect(applied.complete).toBe(true);
+      // Pages other than the second users page were applied as they were stored.
+      const byStatus = await database.db.query<{ status: string; n: number }>(`select status, count(*)::int as n from clerk.webhook_events group by status order by status`);
+      expect(byStatus.rows).toEqual([{ status: 'applied', n: 40 }, { status: 'pending', n: 10 }]);
+      const pass = await applyPendingBackfill({ db: database.db, schema: SCHEMA, applyBatch: async (ids) => (await applyBatch(deps, ids)).counts });
+      expect(pass).toMatchObject({ applied: 9, failed: 1 });
+      expect(await count(database.db, 'select count(*)::int as n from clerk.users')).toBe(29);
+      expect(await count(database.db, 'select count(*)::int as n from clerk.organization_memberships')).toBe(15);
+      const failed = await database.db.query<{ id: string; last_error: string }>(`select id, last_error from clerk.webhook_events where status = 'failed'`);
+      expect(failed.rows[0]!.id).toContain(fake.users[13]!.id);
+      expect(failed.rows[0]!.last_error).toBeTruthy();
     });
 
     it('is idempotent, and a second run stores only what changed', async () => {

@@ -203,6 +203,8 @@ export async function run(args: string[], env: Env): Promise<number> {
         maxRequests: flags.maxRequests,
         signal: interrupt.signal,
         onProgress: progress.onProgress,
+        // Each page is applied in the transaction that stores it; the pass below takes what is left.
+        applyPages: flags.apply,
         // The run is complete only once its events are applied: a crash during the apply resumes into it.
         beforeFinish: flags.apply
           ? async () => {
