@@ -4,7 +4,7 @@
  * token; every state-changing request made with the cookie needs the session's CSRF token and a
  * same-site origin. Pages are server-rendered HTML with no script; the CSP forbids any.
  *
- * Routes (relative to the base): GET `` overview, `/events` log, `/events/:id` detail
+ * Routes (relative to the base): GET `` overview (with the latest backfill's progress), `/events` log, `/events/:id` detail
  * (`?reveal=1` shows personal fields), `/dead`, `/lookup?q=`, `/outbox`; POST `/login`,
  * `/logout`, `/events/:id/replay`, `/dead/replay`, `/outbox/replay`. JSON under `/api/`: GET
  * `stats`, `events`, `events/:id`, `lookup?q=`, `outbox`; POST `events/:id/replay`, `dead/replay`.
@@ -17,6 +17,7 @@ import { queueStats } from '../metrics/queue-stats.js';
 import { createAdminAuth, isCrossSite } from './auth.js';
 import { maskPersonal } from './mask.js';
 import { eventsPerMinute, getEvent, listEvents, lookupEntity, recentOutbox, storedTypes } from './queries.js';
+import { readBackfillStatus } from '../backfill/state.js';
 import { deadPage, eventDetailPage, eventsPage, nextPageLink, parseFilter } from './views/events.js';
 import { page, type PageOptions } from './views/layout.js';
 import { loginPage, lookupPage, outboxPage, overviewPage } from './views/pages.js';
@@ -204,6 +205,7 @@ export function createAdminHandler(options: AdminOptions): (request: Request) =>
       if (isApi) {
         const api = path.slice(4);
         if (api === '/stats') return jsonResponse(await queueStats(db, schema, { full: true }));
+        if (api === '/backfill') return jsonResponse({ backfill: await readBackfillStatus(db, schema) });
         if (api === '/events') {
           const { filter } = parseFilter(url.searchParams);
           return jsonResponse({ events: await listEvents(db, schema, filter) });
@@ -224,8 +226,8 @@ export function createAdminHandler(options: AdminOptions): (request: Request) =>
       }
 
       if (path === '') {
-        const [stats, buckets, dead] = [await queueStats(db, schema), await eventsPerMinute(db, schema), await listEvents(db, schema, { status: 'dead', limit: 5 })];
-        return render({ title: 'Overview', active: 'overview', csrf, notice }, overviewPage(base, stats, buckets, dead, t, csrf));
+        const [stats, buckets, dead, backfill] = [await queueStats(db, schema), await eventsPerMinute(db, schema), await listEvents(db, schema, { status: 'dead', limit: 5 }), await readBackfillStatus(db, schema)];
+        return render({ title: 'Overview', active: 'overview', csrf, notice }, overviewPage(base, stats, buckets, dead, t, csrf, backfill));
       }
       if (path === '/events') {
         const { filter, form } = parseFilter(url.searchParams);

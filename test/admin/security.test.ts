@@ -116,6 +116,23 @@ for (const backend of backends) {
       await drain(database.db);
     });
 
+    it('shows the latest backfill run and each listing on the overview and at /api/backfill', async () => {
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      expect(await (await fetch(`${admin.url}/admin/api/backfill`, { headers: auth })).json()).toEqual({ backfill: null });
+      await database.db.query(`insert into clerk.backfill_runs (id, resources, status) values ('bf_admin', '{users}', 'open')`);
+      await database.db.query(`insert into clerk.backfill_state (run_id, listing, position, total, listed, stored) values ('bf_admin', 'users', 500, 1200, 500, 480)`);
+      try {
+        const api = await (await fetch(`${admin.url}/admin/api/backfill`, { headers: auth })).json();
+        expect(api.backfill).toMatchObject({ id: 'bf_admin', status: 'open', listings: [{ listing: 'users', position: 500, total: 1200, listed: 500, stored: 480 }] });
+        const page = await (await fetch(`${admin.url}/admin`, { headers: auth })).text();
+        expect(page).toContain('bf_admin');
+        expect(page).toContain('500 of 1200');
+        expect(page).toContain('continues it');
+      } finally {
+        await database.db.query(`delete from clerk.backfill_runs`);
+      }
+    });
+
     it('serves the JSON API to a bearer token, with personal fields masked unless asked', async () => {
       const auth = { authorization: `Bearer ${TOKEN}` };
       const stats = await (await fetch(`${admin.url}/admin/api/stats`, { headers: auth })).json();

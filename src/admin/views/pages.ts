@@ -1,4 +1,5 @@
 /** The overview, entity lookup, outbox and login pages. */
+import type { BackfillStatus } from '../../backfill/state.js';
 import type { QueueStats } from '../../metrics/queue-stats.js';
 import { html, query, type Html } from '../html.js';
 import type { EntityLookup, EventRow, MinuteBucket, OutboxRow } from '../queries.js';
@@ -10,7 +11,18 @@ function card(label: string, value: string | number, tone?: 'bad' | 'warn'): Htm
   return html`<div class="card ${tone ?? ''}"><div class="label">${label}</div><div class="value">${value}</div></div>`;
 }
 
-export function overviewPage(base: string, stats: QueueStats, buckets: readonly MinuteBucket[], dead: readonly EventRow[], now: number, csrf: string): Html {
+/** The latest backfill run, one line per listing (clerk.backfill_state). */
+function backfillPanel(run: BackfillStatus | null): Html | string {
+  if (!run) return '';
+  const state = run.status === 'complete' ? `complete ${formatValue(run.finishedAt)}` : run.status === 'replaced' ? 'replaced' : run.holder ? `running (pid ${run.holder.pid} on ${run.holder.host})` : 'stopped: `clerk-sync backfill` continues it';
+  const rows = [...run.listings].sort((a, b) => a.listing.localeCompare(b.listing));
+  return html`<div class="panel"><h2 style="margin-top:0">Backfill <span class="mono">${run.id}</span></h2><p>Started ${formatValue(run.startedAt)}, ${run.requests} requests: ${state}</p>
+<table><thead><tr><th>listing</th><th>listed</th><th>new</th><th>position</th></tr></thead><tbody>${rows.map(
+    (l) => html`<tr><td class="mono">${l.listing}</td><td>${l.listed}</td><td>${l.stored}</td><td>${l.finishedAt ? 'done' : `${l.position}${l.total !== null ? ` of ${l.total}` : ''}${l.perOrganization ? ' organizations' : ''}`}</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
+export function overviewPage(base: string, stats: QueueStats, buckets: readonly MinuteBucket[], dead: readonly EventRow[], now: number, csrf: string, backfill: BackfillStatus | null = null): Html {
   const i = stats.inbox;
   const o = stats.outbox;
   return html`<h1>Overview</h1>
@@ -22,6 +34,7 @@ ${card('Dead letters', i.dead, i.dead ? 'bad' : undefined)}
 ${card('Outbox pending', o.pending + o.retrying)}
 ${card('Outbox dead', o.dead, o.dead ? 'bad' : undefined)}
 </div>
+${backfillPanel(backfill)}
 <div class="panel"><div class="row"><h2 style="margin-top:0">Events per minute</h2><a href="${base}/events">Event log →</a></div>${eventsChart(buckets, now)}</div>
 <div class="grid2"><div><div class="row"><h2>Latest dead letters</h2><a href="${base}/dead">All dead letters →</a></div>${eventTable(dead, base, now, { csrf, replay: true, compact: true, empty: 'No dead letters.' })}</div>
 <div><h2>Find a user or organization</h2><div class="panel"><form class="filters" method="get" action="${base}/lookup">
