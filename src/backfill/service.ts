@@ -110,7 +110,10 @@ export function createBackfillService(options: BackfillServiceOptions): Backfill
     },
     async reconcile(run = {}) {
       const { maxRequests, requestsPerSecond, signal, ...rest } = run;
-      return runReconcile({ ...observe(rest), signal, db: await options.db(), schema: options.schema, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
+      const db = await options.db();
+      // Reconcile stores the same events a backfill does: not while one is running.
+      await new BackfillState(db, options.schema).refuseIfRunning();
+      return runReconcile({ ...observe(rest), signal, db, schema: options.schema, api: api({ maxRequests, requestsPerSecond, signal }), now: options.now });
     },
     async applyBackfilled(run = {}) {
       return applyPendingBackfill({ db: await options.db(), schema: options.schema, applyBatch: options.applyBatch, ...run });

@@ -119,6 +119,14 @@ export class BackfillState {
     }
   }
 
+  /** Throws `backfill_in_progress` while another live process holds the open run (reconcile checks it before listing). */
+  async refuseIfRunning(): Promise<void> {
+    const open = (await this.db.query<{ holder: Holder | null; age_ms: number | null }>(
+      `select holder, (extract(epoch from now() - heartbeat_at) * 1000)::float8 as age_ms from ${this.#s}.backfill_runs where status = 'open'`,
+    )).rows[0];
+    if (open) this.#refuseIfHeld(open.holder, open.age_ms);
+  }
+
   #refuseIfHeld(holder: Holder | null, ageMs: number | null): void {
     if (!holder || holder.token === this.holder.token) return;
     const dead = holder.host === this.holder.host && !isAlive(holder.pid);

@@ -157,7 +157,10 @@ for (const backend of backends) {
       const second = new BackfillState(database.db, SCHEMA);
       await expect(runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second, resources: ['users'] })).rejects.toMatchObject({ code: 'backfill_in_progress' });
       await expect(runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second })).rejects.toMatchObject({ code: 'backfill_in_progress' });
+      // Reconcile checks the same before it lists anything.
+      await expect(second.refuseIfRunning()).rejects.toMatchObject({ code: 'backfill_in_progress' });
       await first.release(run.id);
+      await second.refuseIfRunning();
       const taken = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), state: second, resources: ['users'] });
       expect(taken).toMatchObject({ complete: true, resumed: true, runId: run.id });
     });
