@@ -11,21 +11,15 @@ import * as worker from './commands/worker.js';
 import * as drain from './commands/drain.js';
 import * as replay from './commands/replay.js';
 
-type Command = { help: string; run(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> };
+type Command = { summary: string; help: string; run(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> };
 
 export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile };
-
-/** A command's help opens with its usage lines, a blank line, then a sentence saying what it does. */
-function summaryOf(help: string): string {
-  const lines = help.split('\n');
-  return lines[lines.indexOf('') + 1] ?? '';
-}
 
 const usage = `Usage: clerk-sync <command> [options]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${summaryOf(c.help)}`)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
 Run \`clerk-sync <command> --help\` for a command's options and exit codes.`;

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   invalid_secret: { status: 500, message: 'A webhook signing secret is malformed' },
   invalid_config: { status: 500, message: 'The configuration is invalid' },
   migration_failed: { status: 500, message: 'A database migration failed' },
+  migration_checksum_mismatch: { status: 500, message: 'An applied migration differs from the one this version ships' },
   database_newer_than_code: { status: 500, message: 'The database has migrations this version of clerk-sync does not know' },
   database_in_use: { status: 500, message: 'The embedded database folder is in use by another process' },
   // Backfill and reconcile (CLI and library)

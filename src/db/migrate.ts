@@ -47,6 +47,15 @@ export async function migrate(db: Db, options: { schema?: string; migrations?: M
         `The database has migration(s) ${unknown.join(', ')} that this version of clerk-sync does not know: upgrade clerk-sync`,
       );
     }
+    // An applied migration edited since (a hand-edited file, a fork's migration under a number this
+    // version also uses) means the database is not what this code expects: stop before guessing.
+    const changed = list.filter((m) => done.has(m.id) && done.get(m.id) !== m.checksum);
+    if (changed.length > 0) {
+      throw new ClerkSyncError(
+        'migration_checksum_mismatch',
+        `Applied migration(s) ${changed.map((m) => `src/db/migrations/${m.name}.sql`).join(', ')} differ from what this version of clerk-sync ships (checksum ${changed.map((m) => `${done.get(m.id)} applied, ${m.checksum} shipped`).join('; ')}): a migration file was edited after it ran. Restore the file, or ask for help before changing ${q}.schema_migrations`,
+      );
+    }
     const applied: string[] = [];
     for (const migration of list) {
       if (done.has(migration.id)) continue;

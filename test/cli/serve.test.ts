@@ -90,6 +90,15 @@ describe('clerk-sync serve', () => {
     }
     const unknown = runCli(['nope'], {});
     expect(unknown.status).toBe(2);
+    // The top-level help: one whole sentence per command, within 100 columns.
+    const top = runCli(['--help'], {});
+    expect(top.status).toBe(0);
+    const lines = top.stdout.split('\n').filter((l) => /^  [a-z]+ +\S/.test(l));
+    expect(lines.map((l) => l.trim().split(/\s+/)[0])).toEqual(['serve', 'worker', 'drain', 'replay', 'migrate', 'send', 'status', 'doctor', 'backfill', 'reconcile']);
+    for (const line of lines) {
+      expect(line, line).toMatch(/\.$/);
+      expect(line.length, line).toBeLessThanOrEqual(110);
+    }
   });
 
   it('migrate applies migrations to the embedded database', () => {

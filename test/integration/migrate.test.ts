@@ -46,6 +46,21 @@ for (const backend of backends) {
       }
     });
 
+    it('refuses, naming the file, when an applied migration differs from the one shipped', async () => {
+      const t = await backend.create();
+      try {
+        await t.db.query(`update clerk.schema_migrations set checksum = 'edited0000000000' where id = 2`);
+        const error = await migrate(t.db).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'migration_checksum_mismatch' });
+        expect((error as Error).message).toContain('src/db/migrations/0001_projections.sql');
+        expect((error as Error).message).toContain('edited0000000000 applied');
+        const still = await t.db.query<{ checksum: string }>('select checksum from clerk.schema_migrations where id = 2');
+        expect(still.rows[0]!.checksum).toBe('edited0000000000');
+      } finally {
+        await t.drop();
+      }
+    });
+
     it('rolls back a failing migration entirely', async () => {
       const t = await backend.create({ migrated: false });
       try {

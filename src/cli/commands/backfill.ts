@@ -8,6 +8,9 @@ import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { createProgress, type Progress } from '../progress.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Copies everything Clerk\'s Backend API lists into the database, resumably.';
+
 export const help = `Usage: clerk-sync backfill [--only LIST] [--rate N] [--max-requests N] [--restart] [--no-apply]
 
 Copies everything Clerk's Backend API lists into the database, resumably.

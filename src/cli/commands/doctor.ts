@@ -13,6 +13,9 @@ import { createClerkSync } from '../../service/clerk-sync.js';
 import { parseSigningSecrets, signedHeaders } from '../../verify/index.js';
 import { baseOptions, devSecretPath, SECRET_HELP, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Checks secret, database, migrations, clock, Clerk API key and endpoint, and says what to fix.';
+
 export const help = `Usage: clerk-sync doctor [--url URL] [--timeout MS]
 
 Checks secret, database, migrations, clock, Clerk API key and endpoint, and says what to fix.

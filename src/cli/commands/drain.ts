@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Applies every due event, sends every due side effect, and exits.';
+
 export const help = `Usage: clerk-sync drain [--no-dispatch] [--json]
 
 Applies every stored event that is due, sends every side effect that is due, and exits.

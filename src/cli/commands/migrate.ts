@@ -2,6 +2,9 @@
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Applies pending database migrations and exits.';
+
 export const help = `Usage: clerk-sync migrate
 
 Applies pending database migrations (under an advisory lock, so it is safe while other

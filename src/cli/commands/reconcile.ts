@@ -5,6 +5,9 @@ import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { applyStored, cliLogger, describeCounts, describeFailure, usageError, EXIT_INCOMPLETE, EXIT_INTERRUPTED, interruptSignal, parseCommon, progressReporter } from './backfill.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'A full backfill pass that also tombstones rows Clerk no longer has.';
+
 export const help = `Usage: clerk-sync reconcile [--dry-run] [--only LIST] [--rate N] [--force] [--no-apply]
 
 A full backfill pass that also tombstones rows Clerk no longer has, and reports the changes.

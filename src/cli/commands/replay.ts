@@ -5,6 +5,9 @@ import type { OutboxReplaySelector } from '../../outbox/replay.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Queues stored events to be applied again, or side effects to be sent again.';
+
 export const help = `Usage: clerk-sync replay [--id ID]... [--type TYPE] [--since TIME] [--until TIME] [--dead] [--failed] [--all] [--drain]
 
 Queues stored events to be applied again (after fixing a hook or upgrading), or side effects to be sent again.

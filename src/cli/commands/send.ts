@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util';
 import { signedHeaders } from '../../verify/index.js';
 import { signingSecretFor, SECRET_HELP, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Signs a bundled example or your own event and POSTs it, the way Svix would.';
+
 export const help = `Usage: clerk-sync send <event-type | file.json> [--url URL]
        clerk-sync send --all [--url URL]
 

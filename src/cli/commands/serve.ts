@@ -7,6 +7,9 @@ import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { createStandaloneServer, webRoute } from '../../server/standalone.js';
 import { baseOptions, devSecretPath, isProduction, loadOrCreateDevSecret, SECRET_HELP, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Runs the webhook receiver with its worker, /healthz, /readyz, /metrics and the admin page.';
+
 export const help = `Usage: clerk-sync serve [--port N] [--host H] [--production] [--no-worker]
 
 Runs the webhook receiver: POST /webhooks/clerk (and /api/webhooks/clerk), GET /healthz,

@@ -7,6 +7,9 @@ import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { formatDuration } from '../progress.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Shows the inbox by status, the oldest pending age, dead letters, the outbox and the backfill.';
+
 export const help = `Usage: clerk-sync status [--json] [--max-age SECONDS]
 
 Shows inbox events by status, the oldest pending age, dead letters and the outbox backlog.

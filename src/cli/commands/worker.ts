@@ -5,6 +5,9 @@ import type { RunningWorker } from '../../apply/runner.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 
+/** One line for `clerk-sync --help`. */
+export const summary = 'Applies stored events and sends side effects in the background, until stopped.';
+
 export const help = `Usage: clerk-sync worker [--concurrency N] [--batch-size N] [--no-dispatch] [--no-apply]
 
 Applies stored events to the tables and sends side effects, in the background, until stopped.
