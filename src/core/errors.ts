@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   // Configuration and start-up errors (never sent over HTTP)
   invalid_secret: { status: 500, message: 'A webhook signing secret is malformed' },
   invalid_config: { status: 500, message: 'The configuration is invalid' },
+  optional_dependency_missing: { status: 500, message: 'A setting needs an optional package that is not installed' },
   migration_failed: { status: 500, message: 'A database migration failed' },
   migration_checksum_mismatch: { status: 500, message: 'An applied migration differs from the one this version ships' },
   database_newer_than_code: { status: 500, message: 'The database has migrations this version of clerk-sync does not know' },

@@ -3,7 +3,7 @@
  * default when no DATABASE_URL is given, so the first run needs nothing installed. One
  * connection: PGlite serialises queries and transactions itself.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Db, Queryable, QueryResult } from '../core/db.js';
@@ -16,6 +16,8 @@ import { ClerkSyncError } from '../core/errors.js';
  * lock left by a process that is gone (kill -9) is taken over.
  */
 export async function createPGliteDb(dataDir?: string): Promise<Db> {
+  // Imported here: an app on Postgres never loads PGlite (its WASM build is the largest dependency).
+  const { PGlite } = await import('@electric-sql/pglite');
   if (!dataDir) return wrapPGlite(await PGlite.create());
   const unlock = lockDataDir(dataDir);
   try {

@@ -1,10 +1,12 @@
 /**
  * Prometheus metrics of one ClerkSync instance, in its own prom-client Registry (two instances
- * in one process, or an app's own registry, never collide). Counters and histograms are fed by
+ * in one process, or an app's own registry, never collide). They count from the moment the
+ * instance's `metrics` (or `handleMetrics`) is first used: at start in the standalone server. Counters and histograms are fed by
  * hooks (deliveries, apply, backfill); queue gauges are read from the database at scrape time,
  * once per scrape however many gauges ask. docs/operations.md lists every metric.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
 import type { QueueStats } from './queue-stats.js';
 
 export interface DeliveryObservation {
@@ -40,6 +42,10 @@ export interface MetricsOptions {
 const VERIFICATION_CODES = new Set(['missing_headers', 'invalid_timestamp', 'timestamp_too_old', 'timestamp_too_new', 'invalid_signature', 'invalid_id', 'invalid_json', 'invalid_event', 'payload_too_large', 'secret_not_configured']);
 
 export function createMetrics(options: MetricsOptions = {}): ClerkSyncMetrics {
+  // Loaded by the first instance that is asked for metrics, not by importing clerk-sync: a
+  // Next.js route that never serves /metrics never pays for prom-client. (It is CommonJS, so
+  // require loads it synchronously.)
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
   const registry = new Registry();
   const registers = [registry];
 

@@ -13,7 +13,8 @@
  */
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { missingPackage } from '../core/optional.js';
 import { parseNetworks, parseTrustProxy, rateLimitKey, resolveClientIp, type HeaderLookup, type NetworkList } from './client-ip.js';
 
 export interface RateLimitSettings {
@@ -72,7 +73,7 @@ class RedisLink {
   /** The client when it is connected, else undefined (callers then count in memory). */
   async ready(): Promise<Redis | undefined> {
     if (this.#closed) return undefined;
-    if (!this.#client) this.#open();
+    this.#firstContact ??= this.#open();
     await this.#firstContact;
     if (this.#client?.status === 'ready') return this.#client;
     this.degrade();
@@ -88,9 +89,18 @@ class RedisLink {
     );
   }
 
-  #open(): void {
+  async #open(): Promise<void> {
+    let Client: typeof Redis;
     try {
-      this.#client = new Redis(this.#url, {
+      // Imported on first use: only deployments that set REDIS_URL need ioredis installed.
+      Client = (await import('ioredis')).Redis;
+    } catch (error) {
+      this.#logger.error({ err: { message: missingPackage('ioredis', 'REDIS_URL (rateLimit.redisUrl)', error).message } }, 'Redis rate limits are off');
+      this.degrade();
+      return;
+    }
+    try {
+      this.#client = new Client(this.#url, {
         // Fail fast instead of queueing: a request must not wait for Redis to come back.
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
@@ -100,11 +110,16 @@ class RedisLink {
       });
     } catch (error) {
       this.degrade(error);
-      this.#firstContact = Promise.resolve();
       return;
     }
     const client = this.#client;
-    this.#firstContact = new Promise<void>((resolve) => {
+    client.on('error', (error: unknown) => this.degrade(error));
+    client.on('ready', () => {
+      if (!this.#degraded) return;
+      this.#degraded = false;
+      this.#logger.info('Redis is reachable again: rate limits are shared across instances again');
+    });
+    await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, REDIS_FIRST_CONTACT_MS);
       timer.unref();
       const done = () => {
@@ -114,12 +129,6 @@ class RedisLink {
       client.once('ready', done);
       client.once('error', done);
       client.once('end', done);
-    });
-    client.on('error', (error: unknown) => this.degrade(error));
-    client.on('ready', () => {
-      if (!this.#degraded) return;
-      this.#degraded = false;
-      this.#logger.info('Redis is reachable again: rate limits are shared across instances again');
     });
   }
 

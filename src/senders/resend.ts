@@ -8,7 +8,8 @@
  * would otherwise read `process.env.RESEND_BASE_URL` on its own, and only the CLI reads the
  * environment here (it maps RESEND_BASE_URL to the `resend.baseUrl` option).
  */
-import { Resend } from 'resend';
+import type { Resend } from 'resend';
+import { missingPackage } from '../core/optional.js';
 import { BUILTIN_KINDS, parseRetryAfter, type AdminWelcomeEmailData, type OutboxMessage, type RelayEmailData, type SendResult, type Sender, type WelcomeEmailData } from '../core/sender.js';
 import { resolveTemplates, type EmailContent, type Templates } from './templates.js';
 
@@ -29,7 +30,16 @@ export interface ResendSenderOptions {
 type Render = (payload: unknown) => Promise<EmailContent & { to: string }>;
 
 export function createResendSenders(options: ResendSenderOptions): Sender[] {
-  const client = new Resend(options.apiKey, { baseUrl: (options.baseUrl ?? RESEND_DEFAULT_BASE_URL).replace(/\/+$/, '') });
+  // The package is imported with the first email: only deployments that send email install it.
+  let client: Promise<Resend> | undefined;
+  const connect = (): Promise<Resend> =>
+    (client ??= import('resend').then(
+      ({ Resend }) => new Resend(options.apiKey, { baseUrl: (options.baseUrl ?? RESEND_DEFAULT_BASE_URL).replace(/\/+$/, '') }),
+      (error: unknown) => {
+        client = undefined; // installed later: the next attempt finds it
+        throw missingPackage('resend', 'RESEND_API_KEY (resend.apiKey)', error);
+      },
+    ));
   const templates = resolveTemplates(options.templates);
   const renderers: Record<string, Render> = {
     [EMAIL_KINDS.welcome]: async (p) => ({ to: (p as WelcomeEmailData).to, ...(await templates.welcomeEmail(p as WelcomeEmailData)) }),
@@ -41,7 +51,16 @@ export function createResendSenders(options: ResendSenderOptions): Sender[] {
   };
   return Object.entries(renderers).map(([kind, render]) => ({
     kind,
-    send: (message: OutboxMessage, { signal }: { signal: AbortSignal }) => sendEmail(client, options, render, message, signal),
+    send: async (message: OutboxMessage, { signal }: { signal: AbortSignal }): Promise<SendResult> => {
+      let resend: Resend;
+      try {
+        resend = await connect();
+      } catch (error) {
+        // Retried on the outbox's schedule, so the email goes once the package is installed.
+        return { ok: false, retryable: true, error: (error as Error).message };
+      }
+      return sendEmail(resend, options, render, message, signal);
+    },
   }));
 }
 

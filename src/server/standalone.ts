@@ -72,6 +72,8 @@ export function webRoute(prefix: string, handler: (request: Request) => Promise<
 }
 
 export function createStandaloneServer(sync: ClerkSync, options: StandaloneServerOptions = {}): Server {
+  // A long-running server counts from its start (metrics are created on first use).
+  void sync.metrics;
   const webhook = createNodeWebhookListener(sync);
   const routes = options.routes ?? [];
   const requestTimeout = options.requestTimeoutMs ?? sync.config.http.requestTimeoutMs;

@@ -11,14 +11,11 @@ import { isDatabaseUnavailable } from '../core/db.js';
 import { errorBody } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { migrate, pendingMigrations, type MigrateResult } from '../db/migrate.js';
-import { createPgDb } from '../db/pg.js';
-import { createPGliteDb } from '../db/pglite.js';
 import { InboxWriter } from '../inbox/group-commit.js';
 import type { InboxItem } from '../inbox/enqueue.js';
 import { handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
 import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
-import { createAdminHandler } from '../admin/index.js';
 import { applyBatch, applyInTransaction, type ApplyDeps } from '../apply/apply-batch.js';
 import { applyAtIntake } from '../apply/intake.js';
 import { replayEvents } from '../apply/replay.js';
@@ -59,7 +56,7 @@ export interface ClerkSync {
   onDelivery(listener: (outcome: DeliveryOutcome, elapsedMs: number) => void): void;
   /** Run after each newly stored delivery is committed (inline mode); `appliedAtIntake` says whether it is applied already. */
   setAfterCommit(fn: ((item: InboxItem, commit: { appliedAtIntake: boolean }) => Promise<void>) | undefined): void;
-  /** Prometheus metrics of this instance, in its own registry; `handleMetrics` serves them. */
+  /** Prometheus metrics of this instance, in its own registry; `handleMetrics` serves them. Counting starts when either is first used. */
   readonly metrics: ClerkSyncMetrics;
   readonly handleMetrics: (request: Request) => Promise<Response>;
   /** The admin page and API (docs/admin.md); answers 404 unless `adminToken` is set. */
@@ -103,7 +100,13 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
   const openDb = (): Promise<Db> => {
     opened ??= (async () => {
       if (config.db) return config.db;
-      if (config.databaseUrl) return createPgDb({ connectionString: config.databaseUrl, max: config.poolSize, preparedStatements: config.preparedStatements });
+      // Each driver is imported by the first connection that needs it: a route on Postgres never
+      // loads PGlite, and importing the route loads neither.
+      if (config.databaseUrl) {
+        const { createPgDb } = await import('../db/pg.js');
+        return createPgDb({ connectionString: config.databaseUrl, max: config.poolSize, preparedStatements: config.preparedStatements });
+      }
+      const { createPGliteDb } = await import('../db/pglite.js');
       return createPGliteDb(config.dataDir);
     })();
     return opened;
@@ -182,8 +185,11 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     return handleWebhookRequest(d, request, clientIp);
   };
 
-  const metrics = createMetrics({ queueStats: createQueueStatsReader(ready, config.schema) });
-  listeners.push((outcome, ms) => metrics.observeDelivery(outcome, ms));
+  // Created when first asked for (sync.metrics, handleMetrics; the standalone server at start),
+  // so an app that never serves /metrics never loads prom-client; until then nothing is counted.
+  let metricsInstance: ClerkSyncMetrics | undefined;
+  const metrics = (): ClerkSyncMetrics => (metricsInstance ??= createMetrics({ queueStats: createQueueStatsReader(ready, config.schema) }));
+  listeners.push((outcome, ms) => metricsInstance?.observeDelivery(outcome, ms));
   // Backfilled events fire no side effects whatever the rules, so these apply paths need none;
   // the app's hooks do run, as they do when the worker applies backfilled events.
   const backfillApply = async (): Promise<ApplyDeps> => ({
@@ -200,7 +206,11 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     secretKey: config.clerkSecretKey,
     apiUrl: config.clerkApiUrl,
     requestsPerSecond: config.clerkApiRequestsPerSecond,
-    observer: metrics,
+    observer: {
+      observeBackfill: (resource, listed, stored) => metricsInstance?.observeBackfill(resource, listed, stored),
+      setBackfillProgress: (resource, done, total) => metricsInstance?.setBackfillProgress(resource, done, total),
+      observeBackfillRequest: (operation, status) => metricsInstance?.observeBackfillRequest(operation, status),
+    },
     logger,
     now,
     apply: async (tx, ids) => applyInTransaction(tx, await backfillApply(), ids),
@@ -222,23 +232,30 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     worker: config.worker,
     outbox: config.outbox,
     notes: builtIn.notes,
-    onApply: (type, outcome, ms) => metrics.observeApply(type, outcome, ms),
+    onApply: (type, outcome, ms) => metricsInstance?.observeApply(type, outcome, ms),
   });
   // Inline mode (serverless): apply in the request (at intake, or else right after the inbox
   // commit), then send. A failure is logged by the receiver and the answer stays 2xx: the event is
   // stored and waits for a worker or `clerk-sync drain`.
   if (config.mode === 'inline') afterCommit = (item, commit) => runner.inline(item.id, commit);
 
+  // The admin page (views, queries) is loaded with its first request.
+  let adminHandler: Promise<(request: Request) => Promise<Response>> | undefined;
   const admin = config.adminToken
-    ? createAdminHandler({
-        db: ready,
-        schema: config.schema,
-        token: config.adminToken,
-        logger,
-        now,
-        replayEvents: async (ids) => replayEvents(await ready(), config.schema, { ids, statuses: ['dead', 'failed'] }),
-        replayOutbox: async () => replayOutbox(await ready(), config.schema, { statuses: ['dead'] }),
-      })
+    ? async (request: Request): Promise<Response> => {
+        adminHandler ??= import('../admin/index.js').then(({ createAdminHandler }) =>
+          createAdminHandler({
+            db: ready,
+            schema: config.schema,
+            token: config.adminToken!,
+            logger,
+            now,
+            replayEvents: async (ids) => replayEvents(await ready(), config.schema, { ids, statuses: ['dead', 'failed'] }),
+            replayOutbox: async () => replayOutbox(await ready(), config.schema, { statuses: ['dead'] }),
+          }),
+        );
+        return (await adminHandler)(request);
+      }
     : async () => new Response(errorBody('not_found', 'The admin is off: set CLERK_SYNC_ADMIN_TOKEN'), { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } });
 
   return {
@@ -246,8 +263,10 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     logger,
     handleWebhook,
     receive,
-    metrics,
-    handleMetrics: (request) => handleMetricsRequest(metrics, request),
+    get metrics() {
+      return metrics();
+    },
+    handleMetrics: (request) => handleMetricsRequest(metrics(), request),
     handleAdmin: admin,
     backfill: operator.backfill,
     reconcile: operator.reconcile,

@@ -1,0 +1,65 @@
+/**
+ * Pay for what you use: a fresh process importing `clerk-sync/next` and constructing a route for
+ * Postgres loads none of the optional parts' packages (PGlite, pg before the first request,
+ * ioredis, resend, prom-client), and they load once a setting asks for them. The import cost in
+ * milliseconds and megabytes is measured by bench/import-cost.ts, not here.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'clerk-sync-imports-'));
+const hook = join(work, 'record.mjs');
+writeFileSync(
+  hook,
+  `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
+export async function resolve(s, c, n) { const r = await n(s, c); const m = /node_modules\\\\/((?:@[^/]+\\\\/)?[^/]+)/.exec(r.url); if (m) appendFileSync(process.env.IMPORT_LOG, m[1] + '\\\\n'); return r; }\`));`,
+);
+const SECRET = `whsec_${Buffer.from('x'.repeat(32)).toString('base64')}`;
+
+function packagesLoadedBy(code: string): string[] {
+  const script = join(work, `case-${Math.random().toString(36).slice(2)}.mts`);
+  const log = `${script}.log`;
+  // ESM imports go through the resolve hook; CommonJS requires (prom-client) are in require.cache.
+  writeFileSync(
+    script,
+    `${code}
+    const { createRequire } = await import('node:module');
+    const { appendFileSync } = await import('node:fs');
+    for (const file of Object.keys(createRequire(import.meta.url).cache)) {
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+      if (m) appendFileSync(process.env.IMPORT_LOG!, m[1] + '\\n');
+    }`,
+  );
+  execFileSync(process.execPath, ['--import', 'tsx', '--import', hook, script], { cwd: root, env: { ...process.env, IMPORT_LOG: log } });
+  return [...new Set(readFileSync(log, 'utf8').trim().split('\n'))].filter((p) => p !== 'tsx' && p !== 'get-tsconfig' && p !== 'esbuild' && p !== 'resolve-pkg-maps');
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('optional parts are imported when first used', () => {
+  it('clerk-sync/next on Postgres loads no driver, PGlite, Redis, Resend or metrics package until used', () => {
+    const loaded = packagesLoadedBy(`
+      const { createNextRoute } = await import(${JSON.stringify(join(root, 'src/adapters/next.ts'))});
+      createNextRoute({ databaseUrl: 'postgres://127.0.0.1:1/none', secret: '${SECRET}', rateLimit: { redisUrl: 'redis://127.0.0.1:1' }, resend: { apiKey: 're_test', from: 'a@example.com' } });
+    `);
+    for (const optional of ['@electric-sql/pglite', 'pg', 'ioredis', 'resend', 'prom-client']) expect(loaded, optional).not.toContain(optional);
+  });
+
+  it('loads prom-client with the first use of metrics, and PGlite with the first embedded connection', () => {
+    const loaded = packagesLoadedBy(`
+      const { createClerkSync } = await import(${JSON.stringify(join(root, 'src/service/clerk-sync.ts'))});
+      const sync = createClerkSync({ secret: '${SECRET}', logger: false });
+      sync.metrics.observeDelivery({ status: 200 }, 1);
+      await sync.db();
+      await sync.close();
+    `);
+    expect(loaded).toContain('prom-client');
+    expect(loaded).toContain('@electric-sql/pglite');
+    expect(loaded).not.toContain('pg');
+  });
+});
