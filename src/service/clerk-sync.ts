@@ -306,7 +306,10 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     async close() {
       await runner.stopAll();
       await limits.close();
-      if (opened && !config.db) await (await opened).close();
+      if (!opened || config.db) return;
+      // A database that never opened has nothing to close; its error was already the caller's.
+      const db = await opened.catch(() => undefined);
+      await db?.close();
     },
   };
 }

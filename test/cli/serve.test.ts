@@ -4,7 +4,7 @@
  * mode refuses to start without a secret, and SIGTERM stops it with exit code 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../support/temp-dirs.js';
@@ -99,6 +99,14 @@ describe('clerk-sync serve', () => {
       expect(line, line).toMatch(/\.$/);
       expect(line.length, line).toBeLessThanOrEqual(110);
     }
+  });
+
+  it('status on an embedded database held by another process says so once, naming the process', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'clerk-sync.pid'), String(process.pid));
+    const r = runCli(['status'], { CLERK_SYNC_DATA_DIR: dataDir });
+    expect(r.status).toBe(1);
+    expect(r.stderr.split(`in use by process ${process.pid}`).length - 1, r.stderr).toBe(1);
   });
 
   it('migrate applies migrations to the embedded database', () => {
