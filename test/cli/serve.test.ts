@@ -4,7 +4,7 @@
  * mode refuses to start without a secret, and SIGTERM stops it with exit code 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../support/temp-dirs.js';
@@ -107,6 +107,36 @@ describe('clerk-sync serve', () => {
     const r = runCli(['status'], { CLERK_SYNC_DATA_DIR: dataDir });
     expect(r.status).toBe(1);
     expect(r.stderr.split(`in use by process ${process.pid}`).length - 1, r.stderr).toBe(1);
+  });
+
+  it('status and replay from a second terminal ask the serve that holds the embedded database', async () => {
+    const dataDir = tempDir();
+    const serve = await startServe({ CLERK_SYNC_DATA_DIR: dataDir });
+    try {
+      const socket = join(dataDir, 'control.sock');
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      const sent = runCli(['send', 'user.created', '--url', serve.url], { CLERK_SYNC_DATA_DIR: dataDir });
+      expect(sent.status, sent.stderr).toBe(0);
+      const status = runCli(['status'], { CLERK_SYNC_DATA_DIR: dataDir });
+      expect(status.status, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/applied\s+1/);
+      expect(status.stdout).toContain('OK');
+      const json = JSON.parse(runCli(['status', '--json'], { CLERK_SYNC_DATA_DIR: dataDir }).stdout);
+      expect(json.inbox.byStatus).toEqual({ applied: 1 });
+      const replay = runCli(['replay', '--all'], { CLERK_SYNC_DATA_DIR: dataDir });
+      expect(replay.status, replay.stderr).toBe(0);
+      expect(replay.stdout).toContain('Queued 1 event to be applied again.');
+      expect(replay.stdout).toContain('running clerk-sync serve');
+    } finally {
+      serve.child.kill('SIGTERM');
+      await new Promise((resolve) => serve.child.once('exit', resolve));
+    }
+    expect(existsSync(join(dataDir, 'control.sock'))).toBe(false);
+    // Once serve is gone, status opens the database itself: serve's worker took the replayed event
+    // (stale: the row already holds that version).
+    const after = runCli(['status'], { CLERK_SYNC_DATA_DIR: dataDir });
+    expect(after.status, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/stale\s+1/);
   });
 
   it('migrate applies migrations to the embedded database', () => {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { ReplayableStatus, ReplaySelector } from '../../apply/replay.js';
 import type { OutboxReplaySelector } from '../../outbox/replay.js';
+import { askServe } from '../../server/control.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 
@@ -63,13 +64,19 @@ export async function run(args: string[], env: Env): Promise<number> {
   const options = baseOptions(env);
   const sync = createClerkSync({ ...options, logLevel: env.CLERK_SYNC_LOG_LEVEL ? options.logLevel : 'warn' });
   try {
-    if (outboxSelector) {
-      const n = await sync.replayOutbox(outboxSelector);
-      console.log(`Queued ${n} side effect${n === 1 ? '' : 's'} to be sent again.`);
-    } else {
-      const n = await sync.replay(eventSelector!);
-      console.log(`Queued ${n} event${n === 1 ? '' : 's'} to be applied again.`);
+    let n: number;
+    try {
+      n = outboxSelector ? await sync.replayOutbox(outboxSelector) : await sync.replay(eventSelector!);
+    } catch (error) {
+      // The embedded database is held by `clerk-sync serve`: ask it to queue them; its worker applies them.
+      if ((error as { code?: string }).code !== 'database_in_use') throw error;
+      const remote = await askServe<{ queued: number }>(options.dataDir, 'POST', '/replay', outboxSelector ? { outbox: outboxSelector } : { events: eventSelector });
+      if (!remote) throw error;
+      console.log(outboxSelector ? `Queued ${remote.queued} side effect${remote.queued === 1 ? '' : 's'} to be sent again.` : `Queued ${remote.queued} event${remote.queued === 1 ? '' : 's'} to be applied again.`);
+      console.log('The running clerk-sync serve holds the embedded database; its worker picks them up now.');
+      return 0;
     }
+    console.log(outboxSelector ? `Queued ${n} side effect${n === 1 ? '' : 's'} to be sent again.` : `Queued ${n} event${n === 1 ? '' : 's'} to be applied again.`);
     if (!values.drain) {
       console.log('A running worker picks them up now; without one, run `clerk-sync drain` (or add --drain).');
       return 0;

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { RunningWorker } from '../../apply/runner.js';
 import { ClerkSyncError } from '../../core/errors.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
+import { startControlServer } from '../../server/control.js';
 import { createStandaloneServer, webRoute } from '../../server/standalone.js';
 import { baseOptions, devSecretPath, isProduction, loadOrCreateDevSecret, SECRET_HELP, type Env } from '../env.js';
 
@@ -62,6 +63,8 @@ export async function start(args: string[], env: Env, print: (line: string) => v
     server.listen(Number(portText), host, () => resolve());
   });
   const worker = values['no-worker'] ? undefined : await sync.startWorker();
+  // The embedded database serves this process only: `status` and `replay` in another terminal ask here.
+  const control = options.databaseUrl || options.db ? undefined : await startControlServer(sync, options.dataDir);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
   const database = options.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${options.dataDir}`;
@@ -82,6 +85,7 @@ export async function start(args: string[], env: Env, print: (line: string) => v
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      if (control) await new Promise<void>((resolve) => control.close(() => resolve()));
       await sync.close();
     },
   };

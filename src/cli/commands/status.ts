@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { BackfillStatus } from '../../backfill/index.js';
 import { isDatabaseUnavailable } from '../../core/db.js';
 import { queueStats, type QueueStats } from '../../metrics/index.js';
+import { askServe } from '../../server/control.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { formatDuration } from '../progress.js';
@@ -52,9 +53,14 @@ export async function run(args: string[], env: Env): Promise<number> {
   const sync = createClerkSync({ ...options, autoMigrate: false, logLevel: 'silent' });
   try {
     let stats: QueueStats;
+    let backfill: BackfillStatus | null;
     try {
       stats = await queueStats(await sync.db(), sync.config.schema, { full: true });
+      backfill = await sync.backfillStatus().catch(() => null);
     } catch (error) {
+      // The embedded database is held by `clerk-sync serve`: ask it over its control socket.
+      const remote = (error as { code?: string }).code === 'database_in_use' ? await askServe<{ stats: QueueStats; backfill: BackfillStatus | null }>(options.dataDir, 'GET', '/status').catch(() => undefined) : undefined;
+      if (remote) return report(remote.stats, reviveBackfill(remote.backfill), sync.config.schema, Boolean(values.json), Number(maxAgeText));
       const pending = isDatabaseUnavailable(error) ? [] : await sync.readiness().then((r) => r.pendingMigrations, () => []);
       console.error(
         isDatabaseUnavailable(error)
@@ -65,29 +71,44 @@ export async function run(args: string[], env: Env): Promise<number> {
       );
       return 1;
     }
-    const backfill = await sync.backfillStatus().catch(() => null);
-    const found = problems(stats, Number(maxAgeText));
-    if (values.json) {
-      console.log(JSON.stringify({ ...stats, backfill, problems: found }, null, 2));
-      return found.length ? 3 : 0;
-    }
-    const s = sync.config.schema;
-    console.log(`Inbox (${s}.webhook_events)`);
-    for (const line of table(stats.inbox.byStatus)) console.log(line);
-    console.log(`  oldest pending     ${stats.inbox.pending + stats.inbox.retrying > 0 ? formatDuration(stats.inbox.oldestPendingAgeSeconds).padStart(12) : '—'.padStart(12)}`);
-    console.log(`Outbox (${s}.outbox)`);
-    for (const line of table(stats.outbox.byStatus)) console.log(line);
-    if (stats.outbox.pending + stats.outbox.retrying > 0) console.log(`  oldest waiting     ${formatDuration(stats.outbox.oldestPendingAgeSeconds).padStart(12)}`);
-    if (backfill) for (const line of describeBackfill(backfill)) console.log(line);
-    if (found.length === 0) {
-      console.log('OK');
-      return 0;
-    }
-    for (const p of found) console.log(`! ${p}`);
-    return 3;
+    return report(stats, backfill, sync.config.schema, Boolean(values.json), Number(maxAgeText));
   } finally {
     await sync.close();
   }
+}
+
+/** Dates arrive from the control socket as ISO strings. */
+function reviveBackfill(run: BackfillStatus | null): BackfillStatus | null {
+  if (!run) return null;
+  const date = (v: unknown) => (v ? new Date(v as string) : null);
+  return {
+    ...run,
+    startedAt: new Date(run.startedAt as unknown as string),
+    finishedAt: date(run.finishedAt),
+    heartbeatAt: date(run.heartbeatAt),
+    listings: run.listings.map((l) => ({ ...l, finishedAt: date(l.finishedAt) })),
+  };
+}
+
+function report(stats: QueueStats, backfill: BackfillStatus | null, s: string, json: boolean, maxAgeSeconds: number): number {
+  const found = problems(stats, maxAgeSeconds);
+  if (json) {
+    console.log(JSON.stringify({ ...stats, backfill, problems: found }, null, 2));
+    return found.length ? 3 : 0;
+  }
+  console.log(`Inbox (${s}.webhook_events)`);
+  for (const line of table(stats.inbox.byStatus)) console.log(line);
+  console.log(`  oldest pending     ${stats.inbox.pending + stats.inbox.retrying > 0 ? formatDuration(stats.inbox.oldestPendingAgeSeconds).padStart(12) : '—'.padStart(12)}`);
+  console.log(`Outbox (${s}.outbox)`);
+  for (const line of table(stats.outbox.byStatus)) console.log(line);
+  if (stats.outbox.pending + stats.outbox.retrying > 0) console.log(`  oldest waiting     ${formatDuration(stats.outbox.oldestPendingAgeSeconds).padStart(12)}`);
+  if (backfill) for (const line of describeBackfill(backfill)) console.log(line);
+  if (found.length === 0) {
+    console.log('OK');
+    return 0;
+  }
+  for (const p of found) console.log(`! ${p}`);
+  return 3;
 }
 
 /** The latest backfill run: one line per listing with its progress. */
