@@ -132,7 +132,15 @@ async function databaseIsDown(deps: ApplyDeps, error: unknown): Promise<boolean>
  * serialization failure) is retried with backoff until the attempts run out.
  */
 export async function recordFailure(deps: ApplyDeps, id: string, error: unknown, options: { countAttempt?: boolean } = {}): Promise<{ status: 'failed' | 'dead' | 'skipped'; type: string }> {
-  const permanent = error instanceof PayloadError || (error as { retryable?: unknown } | null)?.retryable === false;
+  // A data error fails the same way on every retry, so it is dead at once, with its reason:
+  // SQLSTATE class 22 (a date past what Postgres holds, a number overflowing its column), or a
+  // RangeError from the data (a time no Date holds).
+  const sqlstate = (error as { code?: unknown } | null)?.code;
+  const permanent =
+    error instanceof PayloadError ||
+    error instanceof RangeError ||
+    (error as { retryable?: unknown } | null)?.retryable === false ||
+    (typeof sqlstate === 'string' && /^22[0-9A-Z]{3}$/.test(sqlstate));
   const reason = describeError(error);
   try {
     const failed = await failEvent(deps.db, deps.schema, { id, error: reason, permanent, countAttempt: options.countAttempt, ...deps.retry });

@@ -15,6 +15,27 @@ export function normaliseTimestamp(value: unknown): number | null {
   return Math.trunc(value < 1e12 ? value * 1000 : value);
 }
 
+/** The latest instant a JavaScript Date (and so clerk-sync's timestamps) can hold, in ms. */
+const MAX_TIME_MS = 8.64e15;
+
+// jsonb's numeric holds up to 131072 digits before the point and 16383 after: a number beyond
+// (1e999999) is refused by Postgres. Found here as a 400; a quick test spares the common body.
+const LONG_EXPONENT = /[eE][+-]?\d{5,}/;
+// Strings are matched whole (and skipped) so that "1e99999" inside one is not a number.
+const NUMBER_TOKENS = /"(?:[^"\\]|\\.)*"|-?(\d+)(?:\.(\d+))?[eE]([+-]?\d+)/g;
+
+function hasNumberPostgresRefuses(text: string): boolean {
+  if (!LONG_EXPONENT.test(text)) return false;
+  for (const m of text.matchAll(NUMBER_TOKENS)) {
+    if (m[3] === undefined) continue;
+    const digits = (m[1]! + (m[2] ?? '')).replace(/^0+/, '');
+    if (digits === '') continue; // zero, whatever the exponent
+    const magnitude = Number(m[3]) + m[1]!.replace(/^0+/, '').length - 1;
+    if (magnitude >= 131072 || magnitude < -16383) return true;
+  }
+  return false;
+}
+
 // jsonb refuses \u0000 and unpaired surrogates; catch them here as a 400, not a database error.
 const JSONB_UNSAFE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
 
@@ -47,6 +68,13 @@ export function parseEvent(id: string, body: Uint8Array): ParsedEvent {
   }
   if (!event.data || typeof event.data !== 'object' || Array.isArray(event.data)) {
     return { ok: false, code: 'invalid_event', message: 'The event has no object "data"' };
+  }
+  const timestamp = event.timestamp;
+  if (timestamp !== undefined && timestamp !== null && (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || Math.abs(timestamp < 1e12 ? timestamp * 1000 : timestamp) > MAX_TIME_MS)) {
+    return { ok: false, code: 'invalid_event', message: 'The event "timestamp" is not a time (a number of milliseconds up to year 275760)' };
+  }
+  if (hasNumberPostgresRefuses(text)) {
+    return { ok: false, code: 'invalid_json', message: 'The body holds a number beyond what PostgreSQL can store (an exponent past 131071 or -16383)' };
   }
   if (JSONB_UNSAFE_ESCAPE.test(text) && hasJsonbUnsafeString(value)) {
     return { ok: false, code: 'invalid_json', message: 'The body contains a \\u0000 or an unpaired surrogate, which PostgreSQL cannot store' };

@@ -130,6 +130,10 @@ for (const backend of backends) {
         ['no type', () => ({ body: '{"data":{}}', headers: signed('msg_bad', '{"data":{}}') }), 400, 'invalid_event'],
         ['data not an object', () => ({ body: '{"type":"user.created","data":[]}', headers: signed('msg_bad', '{"type":"user.created","data":[]}') }), 400, 'invalid_event'],
         ['a \\u0000 that jsonb cannot store', () => { const b = '{"type":"user.created","data":{"id":"a\\u0000b"}}'; return { body: b, headers: signed('msg_bad', b) }; }, 400, 'invalid_json'],
+        ['an envelope timestamp of 1e19', () => { const b = '{"type":"user.created","timestamp":1e19,"data":{"id":"user_t"}}'; return { body: b, headers: signed('msg_bad', b) }; }, 400, 'invalid_event'],
+        ['an envelope timestamp that is a string', () => { const b = '{"type":"user.created","timestamp":"today","data":{"id":"user_t"}}'; return { body: b, headers: signed('msg_bad', b) }; }, 400, 'invalid_event'],
+        ['a number jsonb cannot store (1e999999)', () => { const b = '{"type":"user.created","data":{"id":"user_n","unsafe_metadata":{"n":1e999999}}}'; return { body: b, headers: signed('msg_bad', b) }; }, 400, 'invalid_json'],
+        ['a number jsonb cannot store (1e-999999)', () => { const b = '{"type":"user.created","data":{"id":"user_n","unsafe_metadata":{"n":-2.5E-999999}}}'; return { body: b, headers: signed('msg_bad', b) }; }, 400, 'invalid_json'],
         ['invalid UTF-8', () => { const b = new Uint8Array([...Buffer.from('{"type":"x","data":{"a":"'), 0xff, ...Buffer.from('"}}')]); return { body: b, headers: signed('msg_bad', b) }; }, 400, 'invalid_json'],
       ];
       for (const [name, make, status, code] of cases) {

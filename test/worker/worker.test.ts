@@ -176,6 +176,28 @@ for (const backend of backends) {
       expect((await event('msg_1')).attempts).toBe(1);
     });
 
+    it('a data error (a time no date holds) is dead at once with its reason, not retried 10 times', async () => {
+      await store(db, [
+        { id: 'msg_1', type: 'user.created', data: { ...user('user_1', 0), last_sign_in_at: 1e17 } },
+        { id: 'msg_2', type: 'user.created', data: user('user_2', 0) },
+      ]);
+      start();
+      await waitFor('dead', async () => (await event('msg_1')).status === 'dead');
+      expect((await event('msg_1')).last_error).toMatch(/RangeError/);
+      expect((await event('msg_1')).attempts).toBe(1);
+      await waitFor('applied', async () => (await event('msg_2')).status === 'applied');
+    });
+
+    it('an error with SQLSTATE class 22 (data exception) is dead at once', async () => {
+      const hooks = new Hooks().on('user.created', () => {
+        throw Object.assign(new Error('value out of range for type integer'), { code: '22003' });
+      });
+      await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
+      start({ context: { schema: 'clerk', deleteMode: 'soft', hooks } });
+      await waitFor('dead', async () => (await event('msg_1')).status === 'dead');
+      expect((await event('msg_1')).attempts).toBe(1);
+    });
+
     it('events claimed by a worker that died come back after its lease', async () => {
       await store(db, [{ id: 'msg_1', type: 'user.created', data: user('user_1', 0) }]);
       expect(await claimEvents(db, 'clerk', { limit: 10, leaseMs: 400, maxAttempts: 10 })).toHaveLength(1);
