@@ -59,8 +59,12 @@ function htmlResponse(body: string, status = 200, headers: Record<string, string
   return new Response(body, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, ...headers } });
 }
 
+// PGlite returns an int8 above 2^53 as a BigInt, which JSON.stringify refuses: written as a number
+// when it is exact, else as a string.
+const jsonSafe = (_key: string, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v);
+
 function jsonResponse(value: unknown, status = 200): Response {
-  return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS } });
+  return new Response(JSON.stringify(value, jsonSafe), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS } });
 }
 
 function jsonError(code: ErrorCode, status: number, message?: string): Response {

@@ -116,6 +116,24 @@ for (const backend of backends) {
       await drain(database.db);
     });
 
+    it('shows an event whose timestamp no date holds and whose int8 passes 2^53, instead of a 500', async () => {
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      await database.db.query(
+        `insert into clerk.webhook_events (id, type, clerk_timestamp, payload, body_sha256, status) values ('msg_huge', 'user.updated', 9007199254740993, '{"type":"user.updated","timestamp":1e16,"data":{"id":"user_huge"}}', 'x', 'dead')`,
+      );
+      try {
+        const page = await fetch(`${admin.url}/admin/events/msg_huge`, { headers: auth });
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('not a date');
+        const api = await fetch(`${admin.url}/admin/api/events?status=dead`, { headers: auth });
+        expect(api.status).toBe(200);
+        const huge = ((await api.json()) as { events: Array<{ id: string; clerk_timestamp: unknown }> }).events.find((e) => e.id === 'msg_huge')!;
+        expect(String(huge.clerk_timestamp)).toBe('9007199254740993');
+      } finally {
+        await database.db.query(`delete from clerk.webhook_events where id = 'msg_huge'`);
+      }
+    });
+
     it('shows the latest backfill run and each listing on the overview and at /api/backfill', async () => {
       const auth = { authorization: `Bearer ${TOKEN}` };
       expect(await (await fetch(`${admin.url}/admin/api/backfill`, { headers: auth })).json()).toEqual({ backfill: null });

@@ -98,6 +98,8 @@ export function badge(status: string | null | undefined): Html {
 export function time(value: Date | string | null | undefined, now: number): Html {
   if (!value) return html`<span class="muted">—</span>`;
   const d = value instanceof Date ? value : new Date(value);
+  // A time no Date holds (a payload's timestamp of 1e16) is shown as it is, not a 500.
+  if (Number.isNaN(d.getTime())) return html`<span class="muted">not a date (${String(value instanceof Date ? 'invalid' : value)})</span>`;
   const iso = d.toISOString();
   return html`<span title="${iso}">${iso.slice(0, 19).replace('T', ' ')}</span> <span class="muted">${ago(now - d.getTime())}</span>`;
 }

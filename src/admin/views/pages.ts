@@ -47,7 +47,8 @@ function rowTable(row: Record<string, unknown>, keys: readonly string[]): Html {
 
 function formatValue(value: unknown): Html | string {
   if (value === null || value === undefined) return html`<span class="muted">—</span>`;
-  if (value instanceof Date) return value.toISOString().replace('T', ' ').slice(0, 19);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'not a date' : value.toISOString().replace('T', ' ').slice(0, 19);
+  if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ') : '—';
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
