@@ -90,7 +90,9 @@ async function sendEmail(client: Resend, options: ResendSenderOptions, render: R
 /** Resend's error answers as retryable or not (https://resend.com/docs/api-reference/errors). */
 export function classifyResendError(error: { statusCode: number | null; name: string; message: string }, headers: Record<string, string> | null): SendResult {
   const status = error.statusCode;
-  const text = `resend ${status ?? 'network'} ${error.name}: ${error.message}`;
+  // The status and Resend's error name say what went wrong; the message can echo the recipient,
+  // so it is not copied into logs or outbox.last_error (the outbox page shows that unmasked).
+  const text = `resend ${status ?? 'network'} ${/^[a-z0-9_]{1,64}$/.test(error.name) ? error.name : 'error'}`;
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(headers?.['retry-after']);
     return retryAfterMs === undefined ? { ok: false, retryable: true, error: text } : { ok: false, retryable: true, error: text, retryAfterMs };

@@ -51,7 +51,10 @@ export async function postToSlack(url: string, body: SlackMessage, signal: Abort
   }
   const text = (await response.text().catch(() => '')).slice(0, 200);
   if (response.ok) return { ok: true, detail: text || undefined };
-  const error = `slack ${response.status}: ${text || response.statusText}`;
+  // Slack answers errors with a code (`invalid_payload`, `channel_not_found`); anything else may
+  // echo the message, so it is not copied into logs or outbox.last_error.
+  const code = text.trim();
+  const error = `slack ${response.status}: ${/^[a-z0-9_]{1,64}$/.test(code) ? code : code ? '(error body withheld)' : response.statusText}`;
   if (response.status === 429) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     return retryAfterMs === undefined ? { ok: false, retryable: true, error } : { ok: false, retryable: true, error, retryAfterMs };

@@ -293,7 +293,8 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
           ok: false,
           database: isDatabaseUnavailable(error) ? 'unreachable' : 'error',
           pendingMigrations: [],
-          message: isDatabaseUnavailable(error) ? 'database unreachable' : (error as Error).message,
+          // Never the driver's text: it can name the database user, host or schema.
+          message: isDatabaseUnavailable(error) ? 'database unreachable' : `database error${typeof (error as { code?: unknown }).code === 'string' ? ` (SQLSTATE ${(error as { code: string }).code})` : ''}`,
         };
       }
     },

@@ -132,6 +132,7 @@ describe('Slack sender', () => {
 
   it.each([
     [{ status: 400 as const }, { ok: false, retryable: false, error: 'slack 400: invalid_payload' }],
+    [{ status: 400 as const, text: 'cannot post to person@example.com' }, { ok: false, retryable: false, error: 'slack 400: (error body withheld)' }],
     [{ status: 403 as const }, { ok: false, retryable: false }],
     [{ status: 404 as const }, { ok: false, retryable: false, error: 'slack 404: no_service' }],
     [{ status: 410 as const }, { ok: false, retryable: false, error: 'slack 410: channel_is_archived' }],
