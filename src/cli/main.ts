@@ -42,9 +42,37 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
   try {
     return await command.run(args, env);
   } catch (error) {
+    const known = knownFailure(error);
     if (error instanceof ClerkSyncError) console.error(`clerk-sync ${name}: ${error.message}`);
     else if ((error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error(`clerk-sync ${name}: ${(error as Error).message}\n\n${command.help}`);
+    else if (known) console.error(`clerk-sync ${name}: ${known}`);
     else console.error(`clerk-sync ${name} failed:`, error);
     return (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
+}
+
+/** One line that says what to fix, for the failures an operator meets first (no stack trace). */
+export function knownFailure(error: unknown): string | undefined {
+  const e = error as { code?: unknown; address?: unknown; port?: unknown; hostname?: unknown; errors?: unknown[] } | null;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const where = [e?.address ?? e?.hostname, e?.port].filter((x) => x !== undefined && x !== '').join(':');
+  switch (code) {
+    case 'EADDRINUSE':
+      return `the port${where ? ` ${where}` : ''} is already in use: stop what listens there, or choose another with --port (or PORT)`;
+    case 'EACCES':
+      return `not allowed to listen${where ? ` on ${where}` : ''}: ports below 1024 need privileges; choose another with --port (or PORT)`;
+    case 'ECONNREFUSED':
+      return `the database refused the connection${where ? ` (${where})` : ''}: is PostgreSQL running, and is DATABASE_URL's host and port right?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the database host${typeof e?.hostname === 'string' ? ` "${e.hostname}"` : ''} was not found: check DATABASE_URL`;
+    case '28P01':
+    case '28000':
+      return 'the database refused the user or password in DATABASE_URL';
+    case '3D000':
+      return 'the database named in DATABASE_URL does not exist: create it, or fix the name';
+  }
+  // pg reports a refused connection to every address of a host as an AggregateError.
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return knownFailure(e.errors[0]);
+  return undefined;
 }

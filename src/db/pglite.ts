@@ -4,7 +4,7 @@
  * connection: PGlite serialises queries and transactions itself.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Db, Queryable, QueryResult } from '../core/db.js';
 import { ClerkSyncError } from '../core/errors.js';
@@ -27,6 +27,9 @@ export async function createPGliteDb(dataDir?: string): Promise<Db> {
       close: async () => {
         try {
           await db.close();
+          // PGlite writes a few files with its own mode (relcache init files, 0644): narrowed
+          // again, though the 0700 folder keeps them from other users meanwhile.
+          restrictDataDir(dataDir);
         } finally {
           unlock();
         }
@@ -42,8 +45,26 @@ const LOCK_FILE = 'clerk-sync.pid';
 /** Folders this process holds: its own pid in a lock file is otherwise a leftover of an earlier process that had the same pid (containers restart as pid 1). */
 const held = new Set<string>();
 
+/**
+ * The folder holds every payload (emails, one-time codes, in the tables and the WAL): its owner
+ * only, whatever the umask, so files PGlite writes later are out of other users' reach too.
+ * Files already there are narrowed to 0600 (folders 0700).
+ */
+function restrictDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const walk = (dir: string) => {
+    chmodSync(dir, 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = resolve(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) chmodSync(path, 0o600);
+    }
+  };
+  walk(dataDir);
+}
+
 function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  restrictDataDir(dataDir);
   const path = resolve(dataDir, LOCK_FILE);
   const inUse = (owner: number) =>
     new ClerkSyncError(
@@ -54,7 +75,7 @@ function lockDataDir(dataDir: string): () => void {
   // Two rounds: the second follows a stale lock's removal (or the owner's own, between our tries).
   for (let round = 0; round < 2; round++) {
     try {
-      const fd = openSync(path, 'wx');
+      const fd = openSync(path, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       held.add(path);

@@ -4,7 +4,8 @@
  * mode refuses to start without a secret, and SIGTERM stops it with exit code 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../support/temp-dirs.js';
@@ -137,6 +138,47 @@ describe('clerk-sync serve', () => {
     const after = runCli(['status'], { CLERK_SYNC_DATA_DIR: dataDir });
     expect(after.status, after.stderr).toBe(0);
     expect(after.stdout).toMatch(/stale\s+1/);
+  });
+
+  it('serve says in one line what to fix when the port is taken or the database is not there', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const taken = runCli(['serve', '--port', String(port), '--host', '127.0.0.1'], { CLERK_SYNC_DATA_DIR: tempDir() });
+      expect(taken.status).toBe(1);
+      expect(taken.stderr.trim()).toBe(`clerk-sync serve: the port 127.0.0.1:${port} is already in use: stop what listens there, or choose another with --port (or PORT)`);
+      const refused = runCli(['serve', '--port', '0'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port === 1 ? 2 : 1}/none`, CLERK_WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('x'.repeat(32)).toString('base64')}` });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('the database refused the connection');
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('the embedded database is its owner\'s alone whatever the umask (folders 0700, files 0600), and doctor warns about a looser folder', () => {
+    const dataDir = tempDir();
+    chmodSync(dataDir, 0o755);
+    const loose = runCli(['doctor'], { CLERK_SYNC_DATA_DIR: dataDir });
+    expect(loose.stdout).toMatch(/data folder.*0755: other local users can read the embedded database/);
+    const r = spawnSync('sh', ['-c', `umask 000 && exec "${process.execPath}" --import tsx "${CLI}" migrate`], { cwd, env: cleanEnv({ CLERK_SYNC_DATA_DIR: dataDir }), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const loosened: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        const mode = statSync(path).mode & 0o777;
+        if (entry.isDirectory()) {
+          if (mode !== 0o700) loosened.push(`${path} ${mode.toString(8)}`);
+          walk(path);
+        } else if (mode & 0o077) loosened.push(`${path} ${mode.toString(8)}`);
+      }
+    };
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    walk(dataDir);
+    expect(loosened).toEqual([]);
+    expect(runCli(['doctor'], { CLERK_SYNC_DATA_DIR: dataDir }).stdout).toMatch(/data folder.*is 0700/);
   });
 
   it('migrate applies migrations to the embedded database', () => {

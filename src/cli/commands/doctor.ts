@@ -1,6 +1,7 @@
 /** `clerk-sync doctor`: check the set-up end to end and say what to fix. */
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClerkApi } from '../../backfill/index.js';
 import { resolveConfig, type ClerkSyncOptions } from '../../core/config.js';
@@ -160,6 +161,20 @@ async function endpointCheck(url: string, secret: string | undefined, timeoutMs:
   return { name: 'endpoint', outcome: 'ok', detail: `${url} stored a signed test event (${id}) and refused a wrongly signed one` };
 }
 
+/** The embedded database's folder holds every payload (emails, one-time codes in the WAL): its owner only. */
+function dataFolderCheck(dataDir: string): Check {
+  let mode: number;
+  try {
+    mode = statSync(dataDir).mode & 0o777;
+  } catch {
+    return { name: 'data folder', outcome: 'skip', detail: `${dataDir} does not exist yet (created 0700 on first start)` };
+  }
+  if (mode & 0o077) {
+    return { name: 'data folder', outcome: 'warn', detail: `${dataDir} is ${mode.toString(8).padStart(4, '0')}: other local users can read the embedded database`, fix: `chmod 700 ${dataDir} (clerk-sync does so when it opens it)` };
+  }
+  return { name: 'data folder', outcome: 'ok', detail: `${dataDir} is 0700` };
+}
+
 async function clerkApiCheck(options: ClerkSyncOptions, timeoutMs: number): Promise<Check> {
   const key = options.clerkSecretKey;
   if (!key) return { name: 'Clerk API key', outcome: 'skip', detail: 'CLERK_SECRET_KEY not set (needed only for backfill, reconcile and ensureUser)' };
@@ -194,6 +209,7 @@ export async function run(args: string[], env: Env): Promise<number> {
   }
   const secret = secretCheck(options);
   checks.push(secret.check);
+  if (!options.databaseUrl) checks.push(dataFolderCheck(options.dataDir));
 
   let sync: ReturnType<typeof createClerkSync> | undefined;
   try {
