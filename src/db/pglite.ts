@@ -4,7 +4,7 @@
  * connection: PGlite serialises queries and transactions itself.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Db, Queryable, QueryResult } from '../core/db.js';
 import { ClerkSyncError } from '../core/errors.js';
@@ -72,25 +72,67 @@ function lockDataDir(dataDir: string): () => void {
       `The embedded database in ${dataDir} is in use by process ${owner}. PGlite serves one process: stop that one, use another CLERK_SYNC_DATA_DIR, or set DATABASE_URL to share a Postgres. (If no such process uses it, delete ${path}.)`,
     );
   if (held.has(path)) throw inUse(process.pid);
-  // Two rounds: the second follows a stale lock's removal (or the owner's own, between our tries).
-  for (let round = 0; round < 2; round++) {
+  const take = (): (() => void) | undefined => {
     try {
       const fd = openSync(path, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      held.add(path);
-      return () => {
-        held.delete(path);
-        if (readIfExists(path) === String(process.pid)) rmSync(path, { force: true });
-      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return undefined;
     }
+    held.add(path);
+    return () => {
+      held.delete(path);
+      if (readIfExists(path) === String(process.pid)) rmSync(path, { force: true });
+    };
+  };
+  // Creating the lock file is atomic ('wx'). Removing a stale one is not (read, decide, delete):
+  // two processes could each delete the other's fresh lock. So a stale lock is removed only under
+  // a second, atomic lock (a folder: mkdir succeeds for one process), after reading it again.
+  const takeover = `${path}.takeover`;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const unlock = take();
+    if (unlock) return unlock;
     const owner = Number.parseInt(readIfExists(path) ?? '', 10);
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw inUse(owner);
-    rmSync(path, { force: true });
+    let mine = false;
+    try {
+      mkdirSync(takeover);
+      mine = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A takeover left by a process that died in it (it takes milliseconds) is cleared.
+      if (Date.now() - (statIfExists(takeover)?.mtimeMs ?? Date.now()) > 10_000) rmSync(takeover, { recursive: true, force: true });
+    }
+    if (mine) {
+      try {
+        // Still the stale lock we judged (no other process replaced it meanwhile)?
+        const again = Number.parseInt(readIfExists(path) ?? '', 10);
+        if (again === owner || !Number.isInteger(again)) rmSync(path, { force: true });
+        const unlockAfter = take();
+        if (unlockAfter) return unlockAfter;
+      } finally {
+        rmSync(takeover, { recursive: true, force: true });
+      }
+    }
+    if (Date.now() > deadline) throw inUse(Number.parseInt(readIfExists(path) ?? '0', 10));
+    sleepSync(20);
   }
-  throw inUse(Number.parseInt(readIfExists(path) ?? '0', 10));
+}
+
+function statIfExists(path: string): { mtimeMs: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start-up only: a takeover under way elsewhere takes milliseconds. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function readIfExists(path: string): string | null {

@@ -57,4 +57,38 @@ describe('embedded database folder lock', () => {
     await db.close();
     expect(existsSync(join(dir, 'clerk-sync.pid'))).toBe(false);
   });
+
+  it('many processes starting at once on a folder with a stale lock: exactly one opens it', async () => {
+    const module = new URL('../../src/db/pglite.ts', import.meta.url).pathname;
+    const opener = `
+      const { createPGliteDb } = await import(${JSON.stringify(module)});
+      // Start together: wait for the same wall-clock instant.
+      await new Promise((r) => setTimeout(r, Number(process.env.START_AT) - Date.now()));
+      try {
+        const db = await createPGliteDb(process.env.DIR);
+        console.log('opened');
+        await new Promise((r) => setTimeout(r, 2000));
+        await db.close();
+      } catch (error) {
+        console.log(error.code ?? error.message);
+      }`;
+    for (let round = 0; round < 2; round++) {
+      const dir = freshDir();
+      writeFileSync(join(dir, 'clerk-sync.pid'), '2147483646'); // no such process
+      const startAt = String(Date.now() + 4000);
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          new Promise<string>((resolve) => {
+            const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', opener], { env: { ...process.env, DIR: dir, START_AT: startAt } });
+            let out = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+            child.on('exit', () => resolve(out.trim()));
+          }),
+        ),
+      );
+      expect(results.filter((r) => r === 'opened'), results.join(' | ')).toHaveLength(1);
+      expect(results.filter((r) => r === 'database_in_use')).toHaveLength(5);
+    }
+  }, 60_000);
 });
