@@ -125,9 +125,11 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
   if (!verified.ok) return refuse(verified.reason, verified.message);
   outcome.id = verified.id;
 
-  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) return refuse('invalid_json', `The body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  // From here the sender is proven: a body we cannot take is no attack and must not spend the
+  // source address's failed budget (Svix's addresses are shared by every endpoint it serves).
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) return reject('invalid_json', `The body nests deeper than ${MAX_JSON_DEPTH} levels`);
   const parsed = parseEvent(verified.id, body);
-  if (!parsed.ok) return refuse(parsed.code, parsed.message);
+  if (!parsed.ok) return reject(parsed.code, parsed.message);
   outcome.type = parsed.item.type;
   if (limits) {
     const wait = await limits.verified(client);

@@ -106,13 +106,16 @@ describe('rate limits per client address (in memory)', () => {
     }
   });
 
-  it('counts oversized and malformed signed bodies as failures, but not other methods', async () => {
+  it('counts oversized bodies as failures, but not other methods, nor a correctly signed body it refuses', async () => {
     const s = await serve({ rateLimit: { failed: 2 }, maxBodyBytes: 1024 });
     try {
       expect((await send(s.url, { method: 'GET', localAddress: A })).status).toBe(405);
       expect((await send(s.url, { method: 'GET', localAddress: A })).status).toBe(405);
       expect((await send(s.url, { ...signed(`msg_${uid()}`, 'x'.repeat(2000)), localAddress: A })).status).toBe(413);
-      expect((await send(s.url, { ...signed(`msg_${uid()}`, '[1]'), localAddress: A })).status).toBe(400);
+      // The signature proves the sender (Svix's addresses are shared): its malformed bodies cost nothing.
+      for (let i = 0; i < 3; i++) expect((await send(s.url, { ...signed(`msg_${uid()}`, '[1]'), localAddress: A })).status).toBe(400);
+      expect((await send(s.url, { ...signed(`msg_${uid()}`, eventBody('u')), localAddress: A })).status).toBe(200);
+      expect((await send(s.url, { ...signed(`msg_${uid()}`, 'x'.repeat(2000)), localAddress: A })).status).toBe(413);
       expect((await send(s.url, { ...signed(`msg_${uid()}`, eventBody('u')), localAddress: A })).status).toBe(429);
     } finally {
       await s.close();

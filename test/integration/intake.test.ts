@@ -147,6 +147,29 @@ for (const backend of backends) {
         });
       }
 
+      it('a correctly signed delivery with metadata nested 4,400 levels deep (what 8 KB of metadata allows) is stored (the user wrote it; Clerk accepts it)', async () => {
+        const deep = JSON.stringify({ type: 'user.updated', object: 'event', timestamp: Date.now(), data: { id: 'user_deep', object: 'user', updated_at: Date.now() } }).replace(
+          '"object":"user"',
+          `"object":"user","unsafe_metadata":{"x":${'['.repeat(4400)}${']'.repeat(4400)}}`,
+        );
+        const res = await post(url, deep, signed('msg_deep', deep));
+        expect(res.status).toBe(200);
+        expect((await stored()).map((r) => r.id)).toContain('msg_deep');
+      });
+
+      it('a correctly signed delivery refused after verification does not count against its address', async () => {
+        // Far past what the databases store: refused, but the sender proved itself with the
+        // signature. More than the failed budget (60 a minute) of such deliveries still leave the
+        // address heard.
+        for (let i = 0; i < 70; i++) {
+          const tooDeep = `{"type":"user.updated","data":{"id":"user_x","x":${'['.repeat(9000)}${']'.repeat(9000)}}}`;
+          const res = await post(url, tooDeep, signed(`msg_deep_${i}`, tooDeep));
+          expect(res.status).toBe(400);
+        }
+        const ok = await post(url, body, base());
+        expect(ok.status).toBe(200);
+      });
+
       it('a body of 1 MiB + 1 byte gets 413', async () => {
         const big = JSON.stringify({ type: 'user.created', data: { pad: 'x'.repeat(1024 * 1024) } });
         const res = await post(url, big, signed('msg_big', big));
