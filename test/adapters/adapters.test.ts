@@ -62,6 +62,15 @@ const mounts: Record<string, Mount> = {
     const base = await listen(server);
     return { url: `${base}/api/webhooks/clerk`, close: closeServer(server) };
   },
+  // Exactly as the seeds' apps mount their hand-written route.
+  'express (raw: express.raw({ type: "application/json" }) on the route)': async (sync) => {
+    const app = express();
+    app.post('/api/webhooks/clerk', express.raw({ type: 'application/json' }), clerkSyncExpress(sync));
+    app.use(express.json());
+    const server = app.listen(0, '127.0.0.1');
+    const base = await listen(server);
+    return { url: `${base}/api/webhooks/clerk`, close: closeServer(server) };
+  },
   'express (json with verify saving rawBody)': async (sync) => {
     const app = express();
     app.use(express.json({ verify: (req, _res, buf) => { (req as unknown as { rawBody: Buffer }).rawBody = buf; } }));
@@ -115,7 +124,7 @@ for (const [name, mount] of Object.entries(mounts)) {
 
     it('answers 405 to GET where the route takes every method', async () => {
       const res = await fetch(target.url);
-      expect(res.status).toBe(name.startsWith('express (global') || name.startsWith('express (json') ? 404 : 405);
+      expect(res.status).toBe(name.startsWith('express (global') || name.startsWith('express (json') || name.startsWith('express (raw') ? 404 : 405);
     });
 
     it('refuses a body over the limit with 413', async () => {
