@@ -18,6 +18,7 @@ import { createAdminAuth, isCrossSite } from './auth.js';
 import { maskPersonal } from './mask.js';
 import { eventsPerMinute, getEvent, listEvents, lookupEntity, recentOutbox, storedTypes } from './queries.js';
 import { readBackfillStatus } from '../backfill/state.js';
+import { parseTrustProxy, resolveClientIp } from '../receive/client-ip.js';
 import { deadPage, eventDetailPage, eventsPage, nextPageLink, parseFilter } from './views/events.js';
 import { page, type PageOptions } from './views/layout.js';
 import { loginPage, lookupPage, outboxPage, overviewPage } from './views/pages.js';
@@ -37,6 +38,8 @@ export interface AdminOptions {
   replayOutbox?: () => Promise<number>;
   logger: Logger;
   now?: () => number;
+  /** The proxy header to believe for the client address, as for webhooks (CLERK_SYNC_TRUST_PROXY). @default false: the peer */
+  trustProxy?: string | false;
 }
 
 const FORM_LIMIT = 64 * 1024;
@@ -119,29 +122,45 @@ function ids(body: URLSearchParams | Record<string, unknown> | null): string[] {
   return [...new Set(list)].slice(0, 500);
 }
 
-export function createAdminHandler(options: AdminOptions): (request: Request) => Promise<Response> {
+export function createAdminHandler(options: AdminOptions): (request: Request, context?: { clientIp?: string }) => Promise<Response> {
   const base = (options.basePath ?? '/admin').replace(/\/+$/, '');
   const now = options.now ?? Date.now;
   const auth = createAdminAuth(options.token, now);
   const schema = options.schema;
-  // Guessing a long random token is hopeless anyway; this keeps failed logins out of the way of
-  // the database and the logs.
+  // Wrong tokens (login form or bearer) are counted per client address, found by the same rules as
+  // the webhook path (the peer, or the configured proxy header; never a header nobody vouches for).
+  // Guessing a long random token is hopeless anyway; this keeps guesses out of the way of the
+  // database and the logs. The right token is never refused, however many wrong ones came from
+  // its address: a stranger's guesses must not lock the operator out.
+  const trust = parseTrustProxy(options.trustProxy ?? false);
   const failures = new Map<string, { count: number; since: number }>();
-  const tooManyFailures = (key: string) => {
+  const WINDOW_MS = 60_000;
+  const MAX_FAILURES = 10;
+
+  /** Counts a wrong token; true when this address is past its budget (answer 429, log nothing more). */
+  const recordFailure = (key: string): boolean => {
     const f = failures.get(key);
-    if (!f || now() - f.since > 60_000) return false;
-    return f.count >= 10;
+    if (!f || now() - f.since > WINDOW_MS) {
+      // Bounded memory without forgetting everyone at once: expired entries go first, then the oldest.
+      if (failures.size >= 10_000) {
+        for (const [k, v] of failures) if (now() - v.since > WINDOW_MS) failures.delete(k);
+        for (const k of failures.keys()) {
+          if (failures.size < 9_000) break;
+          failures.delete(k);
+        }
+      }
+      failures.set(key, { count: 1, since: now() });
+      return false;
+    }
+    f.count++;
+    return f.count > MAX_FAILURES;
   };
-  const recordFailure = (key: string) => {
-    const f = failures.get(key);
-    if (!f || now() - f.since > 60_000) failures.set(key, { count: 1, since: now() });
-    else f.count++;
-    if (failures.size > 10_000) failures.clear();
-  };
+  const clientOf = (request: Request, context?: { clientIp?: string }) =>
+    resolveClientIp(context?.clientIp, (name) => request.headers.get(name), trust) ?? 'unknown';
 
   const render = (opts: Omit<PageOptions, 'base'>, body: Html, status = 200) => htmlResponse(page({ ...opts, base }, body), status);
 
-  return async function handleAdmin(request: Request): Promise<Response> {
+  return async function handleAdmin(request: Request, context?: { clientIp?: string }): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return jsonError('not_found', 404);
     const path = url.pathname.slice(base.length).replace(/\/+$/, '');
@@ -149,14 +168,19 @@ export function createAdminHandler(options: AdminOptions): (request: Request) =>
     const isApi = path === '/api' || path.startsWith('/api/');
     const session = auth.session(request);
     const bearer = !session && auth.bearer(request);
+    const client = clientOf(request, context);
+    if (!session && !bearer && request.headers.has('authorization')) {
+      const over = recordFailure(client);
+      if (!over) options.logger.warn({ event: 'admin_bearer_failed' }, 'admin API: wrong bearer token');
+      if (over) return new Response(errorBody('rate_limited', 'Too many wrong tokens from this address; wait a minute'), { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '60', ...SECURITY_HEADERS } });
+      return jsonError('unauthorized', 401, 'Wrong bearer token');
+    }
 
     if (path === '/login' && method === 'POST') {
       if (isCrossSite(request)) return jsonError('forbidden', 403, 'Cross-site login refused');
-      const client = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
-      if (tooManyFailures(client)) return htmlResponse(page({ title: 'Sign in', base }, loginPage(base, 'Too many failed attempts; wait a minute.')), 429, { 'retry-after': '60' });
       const body = await readBody(request);
       if (!auth.checkToken(field(body, 'token'))) {
-        recordFailure(client);
+        if (recordFailure(client)) return htmlResponse(page({ title: 'Sign in', base }, loginPage(base, 'Too many failed attempts; wait a minute.')), 429, { 'retry-after': '60' });
         options.logger.warn({ event: 'admin_login_failed' }, 'admin login failed');
         return htmlResponse(page({ title: 'Sign in', base }, loginPage(base, 'That token is not the admin token.')), 401);
       }

@@ -36,7 +36,7 @@ function json(res: ServerResponse, status: number, body: string): void {
  * A route for a web-standard handler (`/metrics`, `/admin`): every request whose path is `prefix`
  * or below it becomes a `Request` (body read up to `maxBodyBytes`) and the `Response` is written back.
  */
-export function webRoute(prefix: string, handler: (request: Request) => Promise<Response>, maxBodyBytes = 64 * 1024): Route {
+export function webRoute(prefix: string, handler: (request: Request, context?: { clientIp?: string }) => Promise<Response>, maxBodyBytes = 64 * 1024): Route {
   return async (req, res, url) => {
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false;
     const method = req.method ?? 'GET';
@@ -56,7 +56,8 @@ export function webRoute(prefix: string, handler: (request: Request) => Promise<
     }
     // The Host header is the client's to write: anything but a plain host[:port] could not be parsed or would move the path.
     const host = req.headers.host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(req.headers.host) ? req.headers.host : 'localhost';
-    const response = await handler(new Request(`http://${host}${url.pathname}${url.search}`, { method, headers, body: body as BodyInit | undefined }));
+    // The peer address goes along: the only one nobody can forge (the admin's login throttle keys on it).
+    const response = await handler(new Request(`http://${host}${url.pathname}${url.search}`, { method, headers, body: body as BodyInit | undefined }), { clientIp: req.socket.remoteAddress });
     const out: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
       if (name !== 'set-cookie') out[name] = value;

@@ -60,7 +60,8 @@ export interface ClerkSync {
   readonly metrics: ClerkSyncMetrics;
   readonly handleMetrics: (request: Request) => Promise<Response>;
   /** The admin page and API (docs/admin.md); answers 404 unless `adminToken` is set. */
-  readonly handleAdmin: (request: Request) => Promise<Response>;
+  /** `context.clientIp`: the peer address (the standalone server passes it), for the login throttle. */
+  readonly handleAdmin: (request: Request, context?: { clientIp?: string }) => Promise<Response>;
   /** Backfill, reconcile and read-through from Clerk's Backend API; they need `clerkSecretKey` (docs/backfill.md). */
   readonly backfill: BackfillService['backfill'];
   readonly reconcile: BackfillService['reconcile'];
@@ -240,9 +241,9 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
   if (config.mode === 'inline') afterCommit = (item, commit) => runner.inline(item.id, commit);
 
   // The admin page (views, queries) is loaded with its first request.
-  let adminHandler: Promise<(request: Request) => Promise<Response>> | undefined;
+  let adminHandler: Promise<(request: Request, context?: { clientIp?: string }) => Promise<Response>> | undefined;
   const admin = config.adminToken
-    ? async (request: Request): Promise<Response> => {
+    ? async (request: Request, context?: { clientIp?: string }): Promise<Response> => {
         adminHandler ??= import('../admin/index.js').then(({ createAdminHandler }) =>
           createAdminHandler({
             db: ready,
@@ -250,11 +251,12 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
             token: config.adminToken!,
             logger,
             now,
+            trustProxy: config.trustProxy,
             replayEvents: async (ids) => replayEvents(await ready(), config.schema, { ids, statuses: ['dead', 'failed'] }),
             replayOutbox: async () => replayOutbox(await ready(), config.schema, { statuses: ['dead'] }),
           }),
         );
-        return (await adminHandler)(request);
+        return (await adminHandler)(request, context);
       }
     : async () => new Response(errorBody('not_found', 'The admin is off: set CLERK_SYNC_ADMIN_TOKEN'), { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } });
 

@@ -19,7 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   apply: ['core', 'db', 'inbox', 'projections', 'outbox'],
   metrics: ['core', 'db', 'inbox', 'outbox'],
   backfill: ['core', 'db', 'clerk', 'inbox', 'projections', 'apply'],
-  admin: ['core', 'db', 'inbox', 'outbox', 'apply', 'projections', 'metrics', 'backfill'],
+  admin: ['core', 'db', 'receive', 'inbox', 'outbox', 'apply', 'projections', 'metrics', 'backfill'],
   service: ['core', 'db', 'clerk', 'verify', 'inbox', 'receive', 'projections', 'access', 'outbox', 'senders', 'apply', 'metrics', 'backfill', 'admin'],
   adapters: ['core', 'receive', 'service'],
   server: ['core', 'adapters', 'service', 'metrics'],
