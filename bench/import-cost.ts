@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeImportRecorder } from '../test/support/import-recorder.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const RUNS = Number(values.runs);
@@ -27,13 +28,7 @@ const CASES: Array<{ name: string; code: string }> = [
 ];
 
 const work = mkdtempSync(join(os.tmpdir(), 'clerk-sync-import-'));
-const hook = join(work, 'record.mjs');
-writeFileSync(
-  hook,
-  `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, n) { const r = await n(s, c); const m = /node_modules\\\\/((?:@[^/]+\\\\/)?[^/]+)/.exec(r.url); if (m) appendFileSync(process.env.IMPORT_LOG, m[1] + '\\\\n'); return r; }\`));`,
-);
+const hook = writeImportRecorder(work);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`import cost: median of ${RUNS} cold processes each; Node ${process.version}; ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -9,16 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeImportRecorder } from '../support/import-recorder.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'clerk-sync-imports-'));
-const hook = join(work, 'record.mjs');
-writeFileSync(
-  hook,
-  `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, n) { const r = await n(s, c); const m = /node_modules\\\\/((?:@[^/]+\\\\/)?[^/]+)/.exec(r.url); if (m) appendFileSync(process.env.IMPORT_LOG, m[1] + '\\\\n'); return r; }\`));`,
-);
+const hook = writeImportRecorder(work);
 const SECRET = `whsec_${Buffer.from('x'.repeat(32)).toString('base64')}`;
 
 function packagesLoadedBy(code: string): string[] {
