@@ -42,13 +42,19 @@ for (const backend of backends) {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('backfill refuses to run without CLERK_SECRET_KEY or with a bad flag (exit 2)', async () => {
+    it('backfill refuses to run without CLERK_SECRET_KEY, with a key Clerk refuses, or with a bad flag (exit 2)', async () => {
       const missing = await cli(['backfill']);
       expect(missing.status).toBe(2);
       expect(missing.stderr).toContain('CLERK_SECRET_KEY');
       const bad = await cli(['backfill', '--only', 'users,bogus'], api());
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain('bogus');
+      // A key Clerk refuses: exit 2, naming the variable and where the right one is.
+      const refused = await cli(['backfill'], { ...api(), CLERK_SECRET_KEY: 'sk_test_not_this_instance' });
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain('Clerk refused CLERK_SECRET_KEY (401 authentication_invalid)');
+      expect(refused.stderr).toContain('Clerk Dashboard → Configure → API keys');
+      expect(refused.stderr).not.toContain('sk_test_not_this_instance');
     });
 
     it('stops at --max-requests (exit 3), shows in status, and the next run finishes (exit 0)', async () => {
