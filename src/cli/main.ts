@@ -10,10 +10,11 @@ import * as reconcile from './commands/reconcile.js';
 import * as worker from './commands/worker.js';
 import * as drain from './commands/drain.js';
 import * as replay from './commands/replay.js';
+import * as reproject from './commands/reproject.js';
 
 type Command = { summary: string; help: string; run(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> };
 
-export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile };
+export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile, reproject };
 
 const usage = `Usage: clerk-sync <command> [options]
 

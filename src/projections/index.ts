@@ -20,3 +20,4 @@ export const EVENT_TYPES: readonly string[] = Object.freeze(defaultRegistry.type
 export function isKnownEventType(type: string): boolean {
   return defaultRegistry.route(type) !== undefined;
 }
+export { reproject, type ReprojectOptions, type ReprojectProgress, type ReprojectResult } from './reproject.js';

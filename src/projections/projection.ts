@@ -66,6 +66,14 @@ export interface Projection {
    * earliest competes (the first of equals). Returns the event ids whose row changed.
    */
   tombstone(tx: Queryable, schema: string, rows: readonly TombstoneRow[], scrub: boolean): Promise<Set<string>>;
+  /**
+   * Recomputes the typed columns of rows from the data they already hold (`raw`), for columns
+   * added after the rows were written (`clerk-sync reproject`). A row whose `_event_id` changed
+   * since it was read is left alone: the newer event wrote every column. A column the data does
+   * not determine (an extractor that needs the event type, when the inbox no longer has it)
+   * keeps its value. Returns how many rows were updated.
+   */
+  refresh(tx: Queryable, schema: string, rows: readonly UpsertRow[]): Promise<number>;
   /** Parses the payload's data for an event that carries the object; throws PayloadError. */
   parse(type: string, data: Data): Data;
   /** The columns the projection writes, for the schema-agreement test. */
@@ -160,6 +168,23 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
     return text;
   };
 
+  const refreshes = new Map<string, string>();
+  const refreshSql = (schema: string): string => {
+    let text = refreshes.get(schema);
+    if (text) return text;
+    const set = typed.map((c, i) => {
+      const value = `coalesce(u.c${i + 3}::${c.cast}, t.${c.name})`;
+      return scrubbable && personal.has(c.name) ? `${c.name} = case when t._scrubbed then null else ${value} end` : `${c.name} = ${value}`;
+    });
+    const params = ['id', 'event_id', ...typed.map((_, i) => `c${i + 3}`)];
+    text =
+      `update ${quoteIdentifier(schema)}.${table} as t set ${[...set, 'synced_at = now()'].join(', ')} ` +
+      `from unnest(${params.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as u(${params.join(', ')}) ` +
+      `where t.id = u.id and t._event_id collate "C" = u.event_id collate "C"`;
+    refreshes.set(schema, text);
+    return text;
+  };
+
   const tombstones = new Map<string, string>();
   const tombstoneSql = (schema: string, scrub: boolean): string => {
     const cacheKey = `${schema}:${scrub}`;
@@ -217,6 +242,15 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
       const result = await tx.query<{ id: string }>(upsertSql(schema), columns);
       const byRowId = new Map(winners.map((w) => [w.id, w.facts.key.eventId]));
       return new Set(result.rows.map((r) => byRowId.get(r.id)!));
+    },
+    async refresh(tx, schema, rows) {
+      if (rows.length === 0 || typed.length === 0) return 0;
+      const columns: Array<Array<string | null>> = Array.from({ length: typed.length + 2 }, () => []);
+      for (const { id, data, facts } of [...rows].sort(byId)) {
+        [id, facts.key.eventId, ...typed.map((c) => c.value(c.extract(data, facts)))].forEach((value, i) => columns[i]!.push(value));
+      }
+      const result = await tx.query(refreshSql(schema), columns);
+      return result.rowCount ?? 0;
     },
     async tombstone(tx, schema, rows, scrub) {
       const earliest = new Map<string, TombstoneRow>();

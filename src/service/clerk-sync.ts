@@ -27,7 +27,7 @@ import { replayOutbox, type OutboxReplaySelector } from '../outbox/replay.js';
 import { OutboxRegistry } from '../outbox/registry.js';
 import { Runner, type DrainSummary, type RunningWorker } from '../apply/runner.js';
 import type { ReplaySelector } from '../apply/replay.js';
-import { Hooks } from '../projections/index.js';
+import { Hooks, PROJECTIONS, reproject, type ReprojectOptions, type ReprojectResult } from '../projections/index.js';
 import { configuredSenders } from '../senders/index.js';
 
 export interface Readiness {
@@ -80,6 +80,8 @@ export interface ClerkSync {
   startWorker(options?: { apply?: boolean; dispatch?: boolean }): Promise<RunningWorker>;
   /** Applies every event due now and sends every side effect due now, then resolves. */
   drain(options?: { dispatch?: boolean }): Promise<DrainSummary>;
+  /** Recomputes the typed columns of every projected row from the data it holds (after an upgrade adds columns); resumable. */
+  reproject(options?: Omit<ReprojectOptions, 'schema' | 'projections'>): Promise<ReprojectResult>;
   /** Queues stored events to be applied again (by ids, type, time range, statuses); returns how many. */
   replay(selector: ReplaySelector): Promise<number>;
   /** Queues side effects to be sent again (dead ones by default); returns how many. */
@@ -280,6 +282,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     outbox,
     startWorker: (options) => runner.start(options),
     drain: (options) => runner.drain(options),
+    reproject: async (options = {}) => reproject(await ready(), { ...options, schema: config.schema, projections: PROJECTIONS }),
     replay: async (selector) => replayEvents(await ready(), config.schema, selector),
     replayOutbox: async (selector = { statuses: ['dead'] }) => replayOutbox(await ready(), config.schema, selector),
     db: ready,

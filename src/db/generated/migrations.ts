@@ -112,5 +112,40 @@ export const migrations: Migration[] = [
       "CREATE FUNCTION \"clerk\".\"is_member\"(p_organization_id text) RETURNS boolean\nLANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$\n  SELECT coalesce(p_organization_id = ANY (\"clerk\".\"member_organizations\"()), false)\n$$;",
       "CREATE FUNCTION \"clerk\".\"has_permission\"(p_organization_id text, p_permission text) RETURNS boolean\nLANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$\n  SELECT coalesce(\"clerk\".\"can\"(\"clerk\".\"current_user_id\"(), p_organization_id, p_permission), false)\n$$;"
     ]
+  },
+  {
+    "id": 8,
+    "name": "0007_typed_columns",
+    "checksum": "ffb8f6343caf1583",
+    "statements": [
+      "-- Typed columns for fields apps query, until now only inside `raw`. Filled by the projections\n-- from the next event on; `clerk-sync reproject` fills them for rows written before (from `raw`,\n-- resumable), and a backfill does too. Adding nullable columns (and one with a constant default)\n-- rewrites nothing, so this is instant on a large table.\nALTER TABLE \"clerk\".\"users\" ADD COLUMN \"primary_phone_number\" text;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"email_verified\" boolean;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"two_factor_enabled\" boolean;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"password_enabled\" boolean;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"external_account_providers\" text[] DEFAULT '{}'::text[] NOT NULL;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"legal_accepted_at\" timestamp with time zone;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"locale\" text;",
+      "ALTER TABLE \"clerk\".\"users\" ADD COLUMN \"full_name\" text;",
+      "ALTER TABLE \"clerk\".\"organizations\" ADD COLUMN \"members_count\" integer;",
+      "ALTER TABLE \"clerk\".\"organizations\" ADD COLUMN \"pending_invitations_count\" integer;",
+      "ALTER TABLE \"clerk\".\"organization_memberships\" ADD COLUMN \"role_name\" text;",
+      "ALTER TABLE \"clerk\".\"organization_memberships\" ADD COLUMN \"identifier\" text;",
+      "ALTER TABLE \"clerk\".\"organization_memberships\" ADD COLUMN \"user_first_name\" text;",
+      "ALTER TABLE \"clerk\".\"organization_memberships\" ADD COLUMN \"user_last_name\" text;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"actor\" jsonb;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"ip_address\" text;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"city\" text;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"country\" text;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"browser_name\" text;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"device_type\" text;",
+      "ALTER TABLE \"clerk\".\"sessions\" ADD COLUMN \"is_mobile\" boolean;",
+      "ALTER TABLE \"clerk\".\"organization_invitations\" ADD COLUMN \"role_name\" text;",
+      "ALTER TABLE \"clerk\".\"organization_invitations\" ADD COLUMN \"inviter_id\" text;",
+      "ALTER TABLE \"clerk\".\"subscription_items\" ADD COLUMN \"seats\" integer;",
+      "ALTER TABLE \"clerk\".\"payment_attempts\" ADD COLUMN \"payment_method\" text;",
+      "ALTER TABLE \"clerk\".\"payment_attempts\" ADD COLUMN \"card_type\" text;",
+      "ALTER TABLE \"clerk\".\"payment_attempts\" ADD COLUMN \"payment_method_last4\" text;",
+      "-- Where `clerk-sync reproject` stands in each table, so a run cut short resumes where it stopped.\nCREATE TABLE \"clerk\".\"reproject_state\" (\n\t\"table_name\" text PRIMARY KEY NOT NULL,\n\t\"after_id\" text,\n\t\"rows_done\" bigint DEFAULT 0 NOT NULL,\n\t\"started_at\" timestamp with time zone DEFAULT now() NOT NULL,\n\t\"finished_at\" timestamp with time zone\n);"
+    ]
   }
 ];

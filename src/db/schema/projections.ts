@@ -58,6 +58,18 @@ export const users = clerk.table(
     organizationId: text('organization_id'),
     isActive: boolean('is_active').notNull().default(true),
     onboardingCompleted: boolean('onboarding_completed').notNull().default(false),
+    /** The number whose id is `primary_phone_number_id`. */
+    primaryPhoneNumber: text('primary_phone_number'),
+    /** The primary email address's verification status is `verified`; null without a primary address. */
+    emailVerified: boolean('email_verified'),
+    twoFactorEnabled: boolean('two_factor_enabled'),
+    passwordEnabled: boolean('password_enabled'),
+    /** `external_accounts[].provider`, e.g. `oauth_google`, in payload order without repeats. */
+    externalAccountProviders: text('external_account_providers').array().notNull().default(sql`'{}'::text[]`),
+    legalAcceptedAt: at('legal_accepted_at'),
+    locale: text('locale'),
+    /** First and last name joined by a space (what a hand-written `name` column usually holds). */
+    fullName: text('full_name'),
     /** Set by a delete in scrub mode: the personal columns stay null whatever arrives later. */
     scrubbed: boolean('_scrubbed').notNull().default(false),
   },
@@ -75,6 +87,9 @@ export const organizations = clerk.table(
     publicMetadata: jsonb('public_metadata').$type<Record<string, unknown>>(),
     privateMetadata: jsonb('private_metadata').$type<Record<string, unknown>>(),
     maxAllowedMemberships: integer('max_allowed_memberships'),
+    /** Present when Clerk includes it (Backend API listings with include_members_count, some events). */
+    membersCount: integer('members_count'),
+    pendingInvitationsCount: integer('pending_invitations_count'),
   },
   (t) => [index('organizations_slug_idx').on(t.slug)],
 );
@@ -88,6 +103,12 @@ export const organizationMemberships = clerk.table(
     role: text('role'),
     permissions: text('permissions').array().notNull().default(sql`'{}'::text[]`),
     publicMetadata: jsonb('public_metadata').$type<Record<string, unknown>>(),
+    /** The role's display name (`role_name`). */
+    roleName: text('role_name'),
+    /** The member's email address or phone number (`public_user_data.identifier`). */
+    identifier: text('identifier'),
+    userFirstName: text('user_first_name'),
+    userLastName: text('user_last_name'),
   },
   (t) => [
     index('organization_memberships_organization_id_idx').on(t.organizationId),
@@ -108,6 +129,15 @@ export const sessions = clerk.table(
     abandonAt: at('abandon_at'),
     /** Set when the winning event is session.ended, session.removed or session.revoked: that event's version. */
     endedAt: at('ended_at'),
+    /** Impersonation: the actor object (`sub` is the impersonating user) when the session is an actor token's. */
+    actor: jsonb('actor').$type<Record<string, unknown>>(),
+    /** From `latest_activity`: where and on what the session was last used. */
+    ipAddress: text('ip_address'),
+    city: text('city'),
+    country: text('country'),
+    browserName: text('browser_name'),
+    deviceType: text('device_type'),
+    isMobile: boolean('is_mobile'),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId, t.lastActiveAt)],
 );
@@ -148,6 +178,9 @@ export const organizationInvitations = clerk.table(
     /** The user who accepted (organizationInvitation.accepted). */
     userId: text('user_id'),
     expiresAt: at('expires_at'),
+    roleName: text('role_name'),
+    /** The user who sent the invitation. */
+    inviterId: text('inviter_id'),
   },
   (t) => [index('organization_invitations_organization_id_idx').on(t.organizationId)],
 );
@@ -256,6 +289,8 @@ export const subscriptionItems = clerk.table(
     isFreeTrial: boolean('is_free_trial'),
     periodStart: at('period_start'),
     periodEnd: at('period_end'),
+    /** `seats.quantity`: seats the item entitles to; null when unlimited or not seat-based. */
+    seats: integer('seats'),
   },
   (t) => [
     index('subscription_items_subscription_id_idx').on(t.subscriptionId),
@@ -280,6 +315,10 @@ export const paymentAttempts = clerk.table(
     paidAt: at('paid_at'),
     failedAt: at('failed_at'),
     failedReason: text('failed_reason'),
+    /** From `payment_source`: `card` or `link`, and for cards the brand and last four digits. */
+    paymentMethod: text('payment_method'),
+    cardType: text('card_type'),
+    paymentMethodLast4: text('payment_method_last4'),
   },
   (t) => [index('payment_attempts_user_id_idx').on(t.userId), index('payment_attempts_organization_id_idx').on(t.organizationId)],
 );

@@ -20,6 +20,8 @@ export const organizationInvitationsProjection = defineProjection({
     status: (d, e) => d.status ?? STATUS_OF[e.type],
     userId: (d) => d.user_id,
     expiresAt: (d) => d.expires_at,
+    roleName: (d) => d.role_name,
+    inviterId: (d) => d.inviter_id,
   },
   personal: ['emailAddress'],
   owner: 'userId',

@@ -25,6 +25,11 @@ export const organizationMembershipsProjection = defineProjection({
     role: (d) => d.role,
     permissions: (d) => d.permissions,
     publicMetadata: (d) => d.public_metadata,
+    roleName: (d) => d.role_name,
+    identifier: (d) => read.at(d, 'public_user_data', 'identifier'),
+    userFirstName: (d) => read.at(d, 'public_user_data', 'first_name'),
+    userLastName: (d) => read.at(d, 'public_user_data', 'last_name'),
   },
+  personal: ['identifier', 'userFirstName', 'userLastName'],
   owner: 'userId',
 });

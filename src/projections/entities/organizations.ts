@@ -15,5 +15,7 @@ export const organizationsProjection = defineProjection({
     publicMetadata: (d) => d.public_metadata,
     privateMetadata: (d) => d.private_metadata,
     maxAllowedMemberships: (d) => d.max_allowed_memberships,
+    membersCount: (d) => d.members_count,
+    pendingInvitationsCount: (d) => d.pending_invitations_count,
   },
 });

@@ -22,6 +22,9 @@ export const paymentAttemptsProjection = defineProjection({
     paidAt: (d) => d.paid_at,
     failedAt: (d) => d.failed_at,
     failedReason: (d) => read.at(d, 'failed_reason', 'code'),
+    paymentMethod: (d) => read.at(d, 'payment_source', 'payment_method'),
+    cardType: (d) => read.at(d, 'payment_source', 'card_type'),
+    paymentMethodLast4: (d) => read.at(d, 'payment_source', 'last4'),
   },
   owner: 'userId',
 });

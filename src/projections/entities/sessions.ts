@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { sessions } from '../../db/schema/projections.js';
-import { defineProjection } from '../projection.js';
+import { defineProjection, read } from '../projection.js';
 
 const STATUS_OF: Record<string, string> = {
   'session.created': 'active',
@@ -28,6 +28,15 @@ export const sessionsProjection = defineProjection({
     expireAt: (d) => d.expire_at,
     abandonAt: (d) => d.abandon_at,
     endedAt: (_d, e) => (ENDING.has(e.type) ? e.key.version : null),
+    actor: (d) => read.obj(d.actor),
+    ipAddress: (d) => read.at(d, 'latest_activity', 'ip_address'),
+    city: (d) => read.at(d, 'latest_activity', 'city'),
+    country: (d) => read.at(d, 'latest_activity', 'country'),
+    browserName: (d) => read.at(d, 'latest_activity', 'browser_name'),
+    deviceType: (d) => read.at(d, 'latest_activity', 'device_type'),
+    isMobile: (d) => read.at(d, 'latest_activity', 'is_mobile'),
   },
+  // Where and on what a person signs in is theirs; the actor names only user ids.
+  personal: ['ipAddress', 'city', 'country', 'browserName', 'deviceType', 'isMobile'],
   owner: 'userId',
 });

@@ -26,6 +26,7 @@ export const subscriptionItemsProjection = defineProjection({
     isFreeTrial: (d) => d.is_free_trial,
     periodStart: (d) => d.period_start,
     periodEnd: (d) => d.period_end,
+    seats: (d) => read.at(d, 'seats', 'quantity'),
   },
   owner: 'userId',
 });

@@ -3,11 +3,24 @@ import { z } from 'zod';
 import { users } from '../../db/schema/projections.js';
 import { defineProjection, read, type Data } from '../projection.js';
 
-function primaryEmail(d: Data): unknown {
-  const primaryId = d.primary_email_address_id;
-  if (typeof primaryId !== 'string' || !Array.isArray(d.email_addresses)) return null;
-  const match = d.email_addresses.map(read.obj).find((e) => e?.id === primaryId);
-  return match?.email_address ?? null;
+/** The entry of `list` whose id is `d[idKey]` (the primary address or number). */
+function primaryOf(d: Data, idKey: string, list: unknown): Data | null {
+  const primaryId = d[idKey];
+  if (typeof primaryId !== 'string' || !Array.isArray(list)) return null;
+  return list.map(read.obj).find((e) => e?.id === primaryId) ?? null;
+}
+
+const primaryEmail = (d: Data): Data | null => primaryOf(d, 'primary_email_address_id', d.email_addresses);
+
+function providers(d: Data): string[] {
+  if (!Array.isArray(d.external_accounts)) return [];
+  const names = d.external_accounts.map((a) => read.str(read.obj(a)?.provider)).filter((p): p is string => p !== null);
+  return [...new Set(names)];
+}
+
+function fullName(d: Data): string | null {
+  const parts = [read.str(d.first_name), read.str(d.last_name)].filter((p): p is string => p !== null);
+  return parts.length > 0 ? parts.join(' ') : null;
 }
 
 const meta = (d: Data): Data => read.obj(d.public_metadata) ?? {};
@@ -18,7 +31,7 @@ export const usersProjection = defineProjection({
   payload: z.looseObject({ id: z.string().min(1) }),
   columns: {
     externalId: (d) => d.external_id,
-    primaryEmail,
+    primaryEmail: (d) => primaryEmail(d)?.email_address,
     emailAddresses: (d) => d.email_addresses,
     phoneNumbers: (d) => d.phone_numbers,
     firstName: (d) => d.first_name,
@@ -38,7 +51,21 @@ export const usersProjection = defineProjection({
     // The seeds' rule: active unless explicitly false; onboarded only when explicitly true.
     isActive: (d) => meta(d).isActive !== false && meta(d).isActive !== 'false',
     onboardingCompleted: (d) => meta(d).onboardingComplete === true || meta(d).onboardingComplete === 'true',
+    primaryPhoneNumber: (d) => primaryOf(d, 'primary_phone_number_id', d.phone_numbers)?.phone_number,
+    emailVerified: (d) => {
+      const primary = primaryEmail(d);
+      return primary ? read.at(primary, 'verification', 'status') === 'verified' : null;
+    },
+    twoFactorEnabled: (d) => d.two_factor_enabled,
+    passwordEnabled: (d) => d.password_enabled,
+    externalAccountProviders: providers,
+    legalAcceptedAt: (d) => d.legal_accepted_at,
+    locale: (d) => d.locale,
+    fullName,
   },
-  personal: ['primaryEmail', 'emailAddresses', 'phoneNumbers', 'firstName', 'lastName', 'username', 'imageUrl', 'publicMetadata', 'privateMetadata', 'unsafeMetadata'],
+  personal: [
+    'primaryEmail', 'emailAddresses', 'phoneNumbers', 'firstName', 'lastName', 'username', 'imageUrl', 'publicMetadata', 'privateMetadata', 'unsafeMetadata',
+    'primaryPhoneNumber', 'fullName', 'locale',
+  ],
   owner: 'id',
 });
