@@ -82,7 +82,7 @@ export const LISTINGS: readonly ListingSpec[] = [
   { key: 'permissions', resource: 'permissions', operation: 'organization_permissions.list', request: { path: '/organization_permissions' } },
   { key: 'roles', resource: 'roles', operation: 'organization_roles.list', request: { path: '/organization_roles' } },
   { key: 'users', resource: 'users', operation: 'users.list', request: { path: '/users', query: [OLDEST_FIRST] }, countPath: '/users/count' },
-  { key: 'organizations', resource: 'organizations', operation: 'organizations.list', request: { path: '/organizations', query: [OLDEST_FIRST] } },
+  { key: 'organizations', resource: 'organizations', operation: 'organizations.list', request: { path: '/organizations', query: [OLDEST_FIRST, ['include_members_count', 'true']] } },
   {
     key: 'memberships', resource: 'memberships', operation: 'organization_memberships.list',
     request: { path: '/organization_memberships', query: [OLDEST_FIRST] },
