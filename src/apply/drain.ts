@@ -13,15 +13,26 @@ import { DEFAULT_WORKER_SETTINGS } from './worker.js';
 export interface DrainResult extends OutcomeCounts {
   /** Events still pending or failed after the drain (scheduled retries, other workers' claims, newer events). */
   waiting: number;
+  /** The drain stopped at its deadline with work left (the next run continues it). */
+  deadlineReached: boolean;
 }
 
-export async function drainEvents(deps: ApplyDeps, options: { batchSize?: number; leaseMs?: number } = {}): Promise<DrainResult> {
+/**
+ * `deadline` (epoch ms): no batch is claimed after it, so a drain inside a request with a time
+ * limit (a cron route) ends with the batch under way instead of being killed mid-way.
+ */
+export async function drainEvents(deps: ApplyDeps, options: { batchSize?: number; leaseMs?: number; deadline?: number } = {}): Promise<DrainResult> {
   const batchSize = options.batchSize ?? 100;
   // The database's clock, not ours (received_at is written by the database), as text to keep its
   // microseconds.
   const [{ now }] = (await deps.db.query<{ now: string }>('select now()::text as now')).rows as [{ now: string }];
   const total = emptyCounts();
+  let deadlineReached = false;
   for (;;) {
+    if (options.deadline !== undefined && Date.now() >= options.deadline) {
+      deadlineReached = true;
+      break;
+    }
     const claimed = await claimEvents(deps.db, deps.schema, { limit: batchSize, leaseMs: options.leaseMs ?? DEFAULT_WORKER_SETTINGS.leaseMs, maxAttempts: deps.retry.maxAttempts, receivedBefore: now });
     if (claimed.length === 0) break;
     const dead = claimed.filter((c) => c.status === 'dead');
@@ -36,5 +47,5 @@ export async function drainEvents(deps: ApplyDeps, options: { batchSize?: number
     }
   }
   const waiting = await deps.db.query<{ n: number }>(`select count(*)::int as n from ${quoteIdentifier(deps.schema)}.webhook_events where status in ('pending', 'failed')`);
-  return { ...total, waiting: Number(waiting.rows[0]?.n ?? 0) };
+  return { ...total, waiting: Number(waiting.rows[0]?.n ?? 0), deadlineReached };
 }

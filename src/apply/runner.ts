@@ -91,13 +91,17 @@ export class Runner {
     return handle;
   }
 
-  /** Applies every event due now, then sends every side effect due now; resolves when done. */
-  async drain({ dispatch = true }: { dispatch?: boolean } = {}): Promise<DrainSummary> {
+  /**
+   * Applies every event due now, then sends every side effect due now; resolves when done, or
+   * when `budgetMs` has passed (nothing new is claimed after it; what is under way finishes).
+   */
+  async drain({ dispatch = true, budgetMs }: { dispatch?: boolean; budgetMs?: number } = {}): Promise<DrainSummary> {
+    const deadline = budgetMs === undefined ? undefined : Date.now() + budgetMs;
     const db = await this.#options.db();
     this.#announce(dispatch);
-    const events = await drainEvents(this.#deps(db), { batchSize: this.#options.worker.batchSize, leaseMs: this.#options.worker.leaseMs });
+    const events = await drainEvents(this.#deps(db), { batchSize: this.#options.worker.batchSize, leaseMs: this.#options.worker.leaseMs, deadline });
     const canSend = dispatch && this.#options.registry.kinds().length > 0;
-    return { events, outbox: canSend ? await this.#oneShotDispatcher(db).drain() : null };
+    return { events, outbox: canSend ? await this.#oneShotDispatcher(db).drain(deadline) : null };
   }
 
   /** Whether a worker applies events in this process now. */

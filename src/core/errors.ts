@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, message: 'Unauthorized' },
   database_unavailable: { status: 503, message: 'The database is unavailable; the delivery was not stored, retry later' },
   secret_not_configured: { status: 500, message: 'No webhook signing secret is configured (set CLERK_WEBHOOK_SIGNING_SECRET)' },
+  cron_secret_not_configured: { status: 500, message: 'No cron secret is configured (set CRON_SECRET)' },
   internal_error: { status: 500, message: 'Internal error' },
   // Configuration and start-up errors (never sent over HTTP)
   invalid_secret: { status: 500, message: 'A webhook signing secret is malformed' },

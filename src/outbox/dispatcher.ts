@@ -163,9 +163,11 @@ export class Dispatcher {
   }
 
   /** Sends everything due until nothing is left (rows that fail are scheduled, not retried now). */
-  async drain(): Promise<DispatchCounts> {
+  /** Sends until nothing is due; with `deadline` (epoch ms), claims nothing after it. */
+  async drain(deadline?: number): Promise<DispatchCounts> {
     const total: DispatchCounts = { sent: 0, failed: 0, dead: 0, released: 0 };
     for (;;) {
+      if (deadline !== undefined && Date.now() >= deadline) return total;
       const counts = await this.dispatchOnce();
       for (const k of Object.keys(total) as Array<keyof DispatchCounts>) total[k] += counts[k];
       // A handed-back row is due again at once: leave it to the next dispatcher rather than spin.

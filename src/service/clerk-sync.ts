@@ -78,8 +78,8 @@ export interface ClerkSync {
   readonly outbox: OutboxRegistry;
   /** Starts the background worker in this process: apply loops and the outbox dispatcher (docs/worker.md). */
   startWorker(options?: { apply?: boolean; dispatch?: boolean }): Promise<RunningWorker>;
-  /** Applies every event due now and sends every side effect due now, then resolves. */
-  drain(options?: { dispatch?: boolean }): Promise<DrainSummary>;
+  /** Applies every event due now and sends every side effect due now, then resolves; `budgetMs` bounds it (nothing is claimed after). */
+  drain(options?: { dispatch?: boolean; budgetMs?: number }): Promise<DrainSummary>;
   /** Recomputes the typed columns of every projected row from the data it holds (after an upgrade adds columns); resumable. */
   reproject(options?: Omit<ReprojectOptions, 'schema' | 'projections'>): Promise<ReprojectResult>;
   /** Queues stored events to be applied again (by ids, type, time range, statuses); returns how many. */

@@ -17,6 +17,7 @@ import { deliverStory } from './support/scenario.js';
 
 const cwd = exampleDir('nextjs');
 const secret = generateSigningSecret();
+const cronSecret = 'e2e-cron-secret';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let db: E2eDatabase;
 let app: RunningApp;
@@ -39,7 +40,7 @@ beforeAll(async () => {
     port,
     // The webhook route answers 405 to GET without touching the database: a cheap liveness probe.
     readyPath: '/api/webhooks/clerk',
-    env: { ...env, DATABASE_URL: db.url, APP_DATABASE_URL: db.appUrl, CLERK_WEBHOOK_SIGNING_SECRET: secret, CLERK_SYNC_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    env: { ...env, DATABASE_URL: db.url, APP_DATABASE_URL: db.appUrl, CLERK_WEBHOOK_SIGNING_SECRET: secret, CRON_SECRET: cronSecret, CLERK_SYNC_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
   });
 });
 
@@ -86,6 +87,16 @@ describe('examples/nextjs', () => {
     );
     const get = await fetch(`${app.baseUrl}/api/webhooks/clerk`);
     expect(get.status).toBe(405);
+  });
+
+  it('the cron route refuses a call without the bearer and drains with it', async () => {
+    const url = `${app.baseUrl}/api/cron/clerk-sync`;
+    const refused = await fetch(url);
+    expect(refused.status).toBe(401);
+    const drained = await fetch(url, { headers: { authorization: `Bearer ${cronSecret}` } });
+    expect(drained.status).toBe(200);
+    // Inline mode applied every delivery in its request: nothing was left for the drain.
+    expect((await drained.json()).events).toMatchObject({ applied: 0, dead: 0, waiting: 0, deadlineReached: false });
   });
 
   it('shows the synced organizations, members and roles, and guards the report with can()', async () => {
