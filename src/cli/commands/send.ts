@@ -34,11 +34,21 @@ function newMessageId(): string {
   return `msg_${randomBytes(16).toString('base64url')}`;
 }
 
-export async function sendSigned(url: string, body: string, secret: string): Promise<{ status: number; text: string; id: string }> {
-  const id = newMessageId();
+export interface SendOptions {
+  /** The svix id; default a fresh `msg_…`. */
+  id?: string;
+  /** Give up on the request (connection and answer) after this many milliseconds. */
+  timeoutMs?: number;
+  /** Svix does not follow redirects: `manual` shows them as they are. @default 'follow' */
+  redirect?: RequestRedirect;
+}
+
+export async function sendSigned(url: string, body: string, secret: string, options: SendOptions = {}): Promise<{ status: number; text: string; id: string; headers: Headers }> {
+  const id = options.id ?? newMessageId();
   const headers = signedHeaders({ id, timestamp: Math.floor(Date.now() / 1000), body, secret });
-  const response = await fetch(url, { method: 'POST', headers, body });
-  return { status: response.status, text: await response.text(), id };
+  const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const response = await fetch(url, { method: 'POST', headers, body, redirect: options.redirect, signal });
+  return { status: response.status, text: await response.text(), id, headers: response.headers };
 }
 
 export async function run(args: string[], env: Env): Promise<number> {
