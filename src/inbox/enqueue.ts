@@ -54,3 +54,15 @@ export async function storedBodyHashes(db: Queryable, schema: string, ids: reado
   );
   return new Map(result.rows.map((r) => [r.id, r.body_sha256]));
 }
+
+export interface StoredEventState {
+  id: string;
+  type: string;
+  status: string;
+}
+
+/** One inbox event's type and status, without its payload; null when the id is not stored. */
+export async function inboxEventState(db: Queryable, schema: string, id: string): Promise<StoredEventState | null> {
+  const result = await db.query<StoredEventState>(`select id, type, status from ${quoteIdentifier(schema)}.webhook_events where id = $1`, [id]);
+  return result.rows[0] ?? null;
+}

@@ -5,13 +5,16 @@
  * owner, who could read the database files anyway). HTTP on that socket, JSON both ways:
  *
  * - GET `/status`: `{ stats, backfill }` (the inbox and outbox counts, the latest backfill run);
- * - POST `/replay`: `{ events?: ReplaySelector, outbox?: OutboxReplaySelector }` → `{ queued }`.
+ * - POST `/replay`: `{ events?: ReplaySelector, outbox?: OutboxReplaySelector }` → `{ queued }`;
+ * - GET `/events/<svix id>`: `{ event: { id, type, status } | null }` (`doctor --url` confirms its
+ *   test delivery was stored; the payload stays out of it).
  *
  * Nothing else; no TCP port is opened.
  */
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
+import { inboxEventState } from '../inbox/enqueue.js';
 import { queueStats } from '../metrics/index.js';
 import type { ClerkSync } from '../service/clerk-sync.js';
 
@@ -37,6 +40,10 @@ export async function startControlServer(sync: ClerkSync, dataDir: string): Prom
       if (req.method === 'GET' && req.url === '/status') {
         const db = await sync.db();
         return answer(200, { stats: await queueStats(db, sync.config.schema, { full: true }), backfill: await sync.backfillStatus() });
+      }
+      if (req.method === 'GET' && req.url?.startsWith('/events/')) {
+        const id = decodeURIComponent(req.url.slice('/events/'.length));
+        return answer(200, { event: await inboxEventState(await sync.db(), sync.config.schema, id) });
       }
       if (req.method === 'POST' && req.url === '/replay') {
         let text = '';
