@@ -20,6 +20,7 @@ import { backends } from '../support/databases.js';
 import { CLI, cliEnv as cleanEnv, cwd, runCli } from '../support/cli.js';
 import { startFakeClerkApi, type FakeClerkApi } from '../support/fake-clerk-api.js';
 import { startServer } from '../support/http.js';
+import { startControlServer } from '../../src/server/control.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -90,30 +91,53 @@ for (const backend of backends) {
     });
 
     it('doctor passes on a good set-up, including a live endpoint, and says what to fix otherwise', async () => {
-      const endpointDb = await createPGliteDb();
-      const endpoint = createClerkSync({ db: endpointDb, secret: SECRET, logger: false });
+      // The endpoint stores into the database doctor checks; the embedded one is held by this
+      // process, so doctor reads it over the control socket, as from a second terminal.
+      const endpoint = createClerkSync({ ...(backend.name === 'postgres' ? { databaseUrl: dbEnv.DATABASE_URL } : { dataDir }), secret: SECRET, logger: false });
+      await endpoint.db();
+      const control = backend.name === 'pglite' ? await startControlServer(endpoint, dataDir) : undefined;
       const server = await startServer(endpoint);
       try {
         const good = await cli(['doctor', '--url', `${server.url}/api/webhooks/clerk`], { ...api(), CLERK_WEBHOOK_SIGNING_SECRET: SECRET });
         expect(good.stdout).toMatch(/✓ webhook secret\s+1 secret/);
         expect(good.stdout).toMatch(/✓ database/);
         expect(good.stdout).toMatch(/✓ migrations/);
-        expect(good.stdout).toMatch(/✓ clock/);
+        if (backend.name === 'postgres') expect(good.stdout).toMatch(/✓ clock/);
         expect(good.stdout).toMatch(/✓ Clerk API key\s+development instance, \d+ users/);
-        expect(good.stdout).toMatch(/✓ endpoint .* refused a wrongly signed one/);
-        expect(good.status).toBe(0);
-        const stored = await endpointDb.query<{ type: string }>(`select type from clerk.webhook_events`);
+        expect(good.stdout).toMatch(/✓ endpoint .* answered 200/);
+        expect(good.stdout).toMatch(/✓ signature .* refused \(400 invalid_signature\)/);
+        expect(good.stdout).toMatch(/✓ inbox\s+msg_doctor_\w+ is in clerk\.webhook_events/);
+        expect(good.status, good.stdout).toBe(0);
+        const stored = await (await endpoint.db()).query<{ type: string }>(`select type from clerk.webhook_events where id like 'msg_doctor_%'`);
         expect(stored.rows.map((r) => r.type)).toEqual(['clerk_sync.doctor']);
 
         const other = 'whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXk=';
         const wrongSecret = await cli(['doctor', '--url', `${server.url}/api/webhooks/clerk`], { CLERK_WEBHOOK_SIGNING_SECRET: other });
         expect(wrongSecret.status).toBe(1);
-        expect(wrongSecret.stdout).toContain('✗ endpoint');
+        expect(wrongSecret.stdout).toContain('✗ signature');
         expect(wrongSecret.stdout).toContain('invalid_signature');
         expect(wrongSecret.stdout).toContain('use the same CLERK_WEBHOOK_SIGNING_SECRET on both');
       } finally {
         await server.close();
-        await endpointDb.close();
+        if (control) await new Promise<void>((resolve) => control.close(() => resolve()));
+        await endpoint.close();
+      }
+    });
+
+    it('doctor fails the inbox check when the endpoint stores into another database', async () => {
+      const elsewhere = await createPGliteDb();
+      const endpoint = createClerkSync({ db: elsewhere, secret: SECRET, logger: false });
+      const server = await startServer(endpoint);
+      try {
+        const r = await cli(['doctor', '--url', `${server.url}/api/webhooks/clerk`], { CLERK_WEBHOOK_SIGNING_SECRET: SECRET });
+        expect(r.stdout).toMatch(/✓ signature/);
+        expect(r.stdout).toMatch(/✗ inbox\s+the endpoint answered 2xx, but msg_doctor_\w+ is not in clerk\.webhook_events of the database configured here/);
+        expect(r.stdout).toContain('the endpoint stores into another database');
+        expect(r.status).toBe(1);
+      } finally {
+        await server.close();
+        await endpoint.close();
+        await elsewhere.close();
       }
     });
   });

@@ -1,7 +1,7 @@
 /** `clerk-sync doctor`: check the set-up end to end and say what to fix. */
-import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createClerkApi } from '../../backfill/index.js';
 import { resolveConfig, type ClerkSyncOptions } from '../../core/config.js';
@@ -10,9 +10,12 @@ import { isDatabaseUnavailable } from '../../core/db.js';
 import { quoteIdentifier } from '../../db/identifiers.js';
 import { migrations } from '../../db/generated/migrations.js';
 import { pendingMigrations } from '../../db/migrate.js';
+import { inboxEventState, type StoredEventState } from '../../inbox/enqueue.js';
+import { askServe } from '../../server/control.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
-import { parseSigningSecrets, signedHeaders } from '../../verify/index.js';
+import { parseSigningSecrets } from '../../verify/index.js';
 import { baseOptions, devSecretPath, SECRET_HELP, type Env } from '../env.js';
+import { sendSigned } from './send.js';
 
 /** One line for `clerk-sync --help`. */
 export const summary = 'Checks secret, database, migrations, clock, Clerk API key and endpoint, and says what to fix.';
@@ -23,10 +26,13 @@ Checks secret, database, migrations, clock, Clerk API key and endpoint, and says
 
 Checks the webhook secret's format, that the database answers, its migrations, this machine's
 clock against the database's, Clerk's API key (when CLERK_SECRET_KEY is set), and with --url
-that your endpoint accepts a signed test event and refuses a badly signed one.
+that your endpoint answers, accepts a signed test event and refuses a badly signed one, and that
+the event reached the inbox of the database configured here.
 
-  --url URL      the webhook endpoint to test, e.g. https://example.com/api/webhooks/clerk.
-                 It receives one event of type clerk_sync.doctor, which is stored and ignored.
+  --url URL      the webhook endpoint to test, e.g. https://example.com/api/webhooks/clerk or a
+                 tunnel's https://<tunnel-host>/webhooks/clerk. It receives one event of type
+                 clerk_sync.doctor, signed with CLERK_WEBHOOK_SIGNING_SECRET, which is stored
+                 and ignored (no table changes, no email).
   --timeout MS   how long each check may take (default 5000)
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad usage.`;
@@ -123,42 +129,139 @@ async function databaseChecks(db: Db, schema: string, timeoutMs: number, toleran
   return checks;
 }
 
-async function endpointCheck(url: string, secret: string | undefined, timeoutMs: number): Promise<Check> {
-  if (!secret) return { name: 'endpoint', outcome: 'skip', detail: 'no secret to sign a test event with' };
+/** Reads one event of the inbox; throws when the inbox cannot be read. */
+type InboxReader = (id: string) => Promise<StoredEventState | null>;
+
+/** How long a stored test event may take to show: the inbox commits before the 200, but a replica or a second instance may lag. */
+const INBOX_WAIT_MS = 10_000;
+
+/** The URL as shown in the report: credentials and the query string may carry secrets. */
+function shownUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+function errorCode(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function unreachable(error: unknown, timeoutMs: number): { detail: string; fix: string } {
+  if ((error as Error).name === 'TimeoutError') {
+    return { detail: `no answer within ${timeoutMs} ms`, fix: 'is the tunnel up and the server behind it running? A slow first answer (cold start): raise --timeout' };
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.message ?? (error as Error).message;
+  if (cause?.code === 'ECONNREFUSED') return { detail, fix: 'nothing listens there: start `clerk-sync serve` (or your app), on the port in the URL' };
+  if (cause?.code === 'ENOTFOUND') return { detail, fix: "the host name does not resolve: a tunnel's host changes when the tunnel restarts; use the current one" };
+  return { detail, fix: 'is the server running and reachable from here (clerk-sync serve, your app, the tunnel)?' };
+}
+
+function refusedFix(status: number, code: string | undefined, location: string | null): string {
+  if (code === 'invalid_signature') return 'the endpoint has another signing secret than this machine: use the same CLERK_WEBHOOK_SIGNING_SECRET on both (the endpoint\'s Signing Secret in the Clerk Dashboard)';
+  if (code === 'timestamp_too_old' || code === 'timestamp_too_new') return "the endpoint's clock is off: enable NTP there";
+  if (code === 'secret_not_configured') return 'the endpoint has no signing secret: set CLERK_WEBHOOK_SIGNING_SECRET where it runs';
+  if (code === 'database_unavailable') return 'the endpoint cannot reach its database: check DATABASE_URL where it runs';
+  if (code === 'forbidden') return "the endpoint's CLERK_SYNC_ALLOW_NETWORKS does not include this machine's address";
+  if (status >= 300 && status < 400) return `the endpoint redirects (to ${location}): Svix does not follow redirects; use the final URL, and keep the webhook route public in Clerk's middleware (no auth.protect() on it)`;
+  if (status === 401 || status === 403) return "not clerk-sync's answer: something in front of the route asks for a session; keep the webhook route public in Clerk's middleware (no auth.protect() on it)";
+  if (status === 404 || status === 405) return "wrong path, or a tunnel that restarted under another host: clerk-sync serve answers on /webhooks/clerk and /api/webhooks/clerk, a Next.js app where its route file is; Clerk's middleware also answers 404 when auth.protect() covers the route";
+  if (status === 502 || status === 504) return 'the tunnel or proxy answered but cannot reach the server behind it: is clerk-sync serve (or your app) running on the port the tunnel forwards to?';
+  return "see the endpoint's logs";
+}
+
+/**
+ * `--url`: one step per line. The test event is of a type clerk-sync does not project, so it is
+ * stored and marked ignored: no table changes and no side effects, wherever the endpoint is.
+ */
+async function endpointChecks(url: URL, secret: string | undefined, timeoutMs: number, inbox: InboxReader | string, schema: string): Promise<Check[]> {
+  const shown = shownUrl(url);
+  if (!secret) return [{ name: 'endpoint', outcome: 'skip', detail: 'no test event sent: there is no valid CLERK_WEBHOOK_SIGNING_SECRET to sign it with' }];
   const id = `msg_doctor_${randomBytes(12).toString('hex')}`;
   const body = JSON.stringify({ type: 'clerk_sync.doctor', object: 'event', timestamp: Date.now(), data: { id: `doctor_${id.slice(11)}`, object: 'doctor' } });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const post = (headers: Record<string, string>) => withTimeout(fetch(url, { method: 'POST', headers, body, redirect: 'manual' }), timeoutMs, url);
-  let good: Response;
+  const started = Date.now();
+  let good: Awaited<ReturnType<typeof sendSigned>>;
   try {
-    good = await post(signedHeaders({ id, timestamp, body, secret }));
+    good = await sendSigned(url.href, body, secret, { id, timeoutMs, redirect: 'manual' });
   } catch (error) {
-    return { name: 'endpoint', outcome: 'fail', detail: `${url}: ${(error as Error).message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}`, fix: 'is the server running and reachable from here (clerk-sync serve, your app)?' };
+    const why = unreachable(error, timeoutMs);
+    return [
+      { name: 'endpoint', outcome: 'fail', detail: `${shown} is unreachable: ${why.detail}`, fix: why.fix },
+      { name: 'signature', outcome: 'skip', detail: 'not tested: the endpoint did not answer' },
+      { name: 'inbox', outcome: 'skip', detail: 'not checked: the endpoint did not answer' },
+    ];
   }
-  const text = await good.text();
-  if (good.status !== 200) {
-    const code = /"code":"([a-z_]+)"/.exec(text)?.[1];
-    const fix =
-      code === 'invalid_signature'
-        ? 'the endpoint has another signing secret than this machine: use the same CLERK_WEBHOOK_SIGNING_SECRET on both'
-        : code === 'timestamp_too_old' || code === 'timestamp_too_new'
-          ? "the endpoint's clock is off: enable NTP there"
-          : good.status === 404 || good.status === 405
-            ? 'wrong path? clerk-sync answers on /webhooks/clerk and /api/webhooks/clerk'
-            : good.status >= 300 && good.status < 400
-              ? `the endpoint redirects (to ${good.headers.get('location')}): Svix does not follow redirects; use the final URL`
-              : 'see the endpoint\'s logs';
-    return { name: 'endpoint', outcome: 'fail', detail: `a signed test event got ${good.status}${code ? ` ${code}` : ''}`, fix };
+  const checks: Check[] = [{ name: 'endpoint', outcome: 'ok', detail: `${shown} answered ${good.status} in ${Date.now() - started} ms` }];
+  if (good.status < 200 || good.status >= 300) {
+    const code = errorCode(good.text);
+    checks.push({ name: 'signature', outcome: 'fail', detail: `the signed test event got ${good.status}${code ? ` ${code}` : good.status >= 400 ? " (not clerk-sync's answer)" : ''}`, fix: refusedFix(good.status, code, good.headers.get('location')) });
+    checks.push({ name: 'inbox', outcome: 'skip', detail: 'not checked: the test event was refused' });
+    return checks;
   }
-  const wrong = signedHeaders({ id: `${id}_bad`, timestamp, body, secret: `whsec_${randomBytes(24).toString('base64')}` });
+  checks.push(await wrongSecretCheck(url, body, id, timeoutMs, good.status));
+  checks.push(await inboxCheck(id, inbox, schema, timeoutMs));
+  return checks;
+}
+
+async function wrongSecretCheck(url: URL, body: string, id: string, timeoutMs: number, goodStatus: number): Promise<Check> {
+  const accepted = `the signed test event was accepted (${goodStatus})`;
   try {
-    const bad = await post(wrong);
-    await bad.text();
-    if (bad.status !== 400) return { name: 'endpoint', outcome: 'fail', detail: `accepted the test event, but a wrongly signed one got ${bad.status} instead of 400`, fix: 'the endpoint does not verify signatures: anyone could write to your tables. Route it to clerk-sync\'s handler' };
+    const bad = await sendSigned(url.href, body, `whsec_${randomBytes(24).toString('base64')}`, { id: `${id}_bad`, timeoutMs, redirect: 'manual' });
+    const code = errorCode(bad.text);
+    if (bad.status >= 200 && bad.status < 300) {
+      return { name: 'signature', outcome: 'fail', detail: `${accepted}, but so was one signed with another secret (${bad.status})`, fix: "the endpoint does not verify signatures: anyone could write to your tables. Route it to clerk-sync's handler" };
+    }
+    return { name: 'signature', outcome: 'ok', detail: `${accepted}; one signed with another secret was refused (${bad.status}${code ? ` ${code}` : ''})` };
   } catch (error) {
-    return { name: 'endpoint', outcome: 'warn', detail: `accepted the test event; the wrongly signed one failed: ${(error as Error).message}` };
+    return { name: 'signature', outcome: 'warn', detail: `${accepted}; the one signed with another secret got no answer: ${unreachable(error, timeoutMs).detail}` };
   }
-  return { name: 'endpoint', outcome: 'ok', detail: `${url} stored a signed test event (${id}) and refused a wrongly signed one` };
+}
+
+async function inboxCheck(id: string, inbox: InboxReader | string, schema: string, timeoutMs: number): Promise<Check> {
+  const unconfirmed = (why: string): Check => ({ name: 'inbox', outcome: 'warn', detail: `the endpoint answered 2xx, but the delivery could not be confirmed: ${why}` });
+  if (typeof inbox === 'string') return unconfirmed(inbox);
+  const deadline = Date.now() + INBOX_WAIT_MS;
+  for (;;) {
+    let stored: StoredEventState | null;
+    try {
+      stored = await withTimeout(inbox(id), timeoutMs, 'the database');
+    } catch (error) {
+      return unconfirmed(`the inbox could not be read (${(error as Error).message})`);
+    }
+    if (stored) return { name: 'inbox', outcome: 'ok', detail: `${id} is in ${schema}.webhook_events (${stored.status})` };
+    if (Date.now() >= deadline) break;
+    await sleep(250);
+  }
+  return {
+    name: 'inbox',
+    outcome: 'fail',
+    detail: `the endpoint answered 2xx, but ${id} is not in ${schema}.webhook_events of the database configured here after ${INBOX_WAIT_MS / 1000} s`,
+    fix: 'the endpoint stores into another database: give it and this machine the same DATABASE_URL (or CLERK_SYNC_DATA_DIR), or check that the URL reaches the server you think it does',
+  };
+}
+
+/**
+ * PGlite serves one process: while `clerk-sync serve` holds the data folder, its control socket
+ * answers for the database (decision 0010). Serve migrates before it listens, and shares this
+ * machine's clock, so those checks have nothing to find.
+ */
+async function heldByServe(dataDir: string): Promise<{ checks: Check[]; inbox: InboxReader } | undefined> {
+  const answered = await askServe(dataDir, 'GET', '/status').catch(() => undefined);
+  if (!answered) return undefined;
+  return {
+    checks: [
+      { name: 'database', outcome: 'ok', detail: `embedded PGlite in ${dataDir}, held by the running clerk-sync serve (asked over its control socket)` },
+      { name: 'migrations', outcome: 'ok', detail: 'applied by clerk-sync serve at its start' },
+    ],
+    inbox: async (id) => {
+      const answer = await askServe<{ event: StoredEventState | null }>(dataDir, 'GET', `/events/${encodeURIComponent(id)}`);
+      if (!answer) throw new Error('clerk-sync serve stopped');
+      return answer.event;
+    },
+  };
 }
 
 /** The embedded database's folder holds every payload (emails, one-time codes in the WAL): its owner only. */
@@ -199,6 +302,14 @@ export async function run(args: string[], env: Env): Promise<number> {
     return 2;
   }
   const timeoutMs = Number(timeoutText);
+  let url: URL | undefined;
+  if (values.url !== undefined) {
+    url = URL.canParse(values.url) ? new URL(values.url) : undefined;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      console.error(`clerk-sync doctor: --url must be an http:// or https:// URL such as https://<tunnel-host>/webhooks/clerk, got "${values.url}"`);
+      return 2;
+    }
+  }
   const checks: Check[] = [];
   const options = baseOptions(env);
   try {
@@ -211,18 +322,32 @@ export async function run(args: string[], env: Env): Promise<number> {
   checks.push(secret.check);
   if (!options.databaseUrl) checks.push(dataFolderCheck(options.dataDir));
 
+  // The database stays open until the endpoint's test event has been looked up in it.
   let sync: ReturnType<typeof createClerkSync> | undefined;
+  let inbox: InboxReader | string = 'the database check failed';
   try {
-    sync = createClerkSync({ ...options, secret: undefined, autoMigrate: false, logger: false, adminToken: undefined });
-    const db = await withTimeout(sync.db(), timeoutMs, 'the database');
-    checks.push(...(await databaseChecks(db, sync.config.schema, timeoutMs, sync.config.toleranceSeconds)));
-  } catch (error) {
-    checks.push({ name: 'database', outcome: 'fail', detail: (error as Error).message, fix: 'check DATABASE_URL, or CLERK_SYNC_DATA_DIR for the embedded database' });
+    try {
+      sync = createClerkSync({ ...options, secret: undefined, autoMigrate: false, logger: false, adminToken: undefined });
+      const db = await withTimeout(sync.db(), timeoutMs, 'the database');
+      const found = await databaseChecks(db, sync.config.schema, timeoutMs, sync.config.toleranceSeconds);
+      checks.push(...found);
+      const schema = sync.config.schema;
+      if (found[0]?.outcome === 'ok') inbox = (id) => inboxEventState(db, schema, id);
+    } catch (error) {
+      const held = (error as { code?: string }).code === 'database_in_use' ? await heldByServe(options.dataDir) : undefined;
+      if (held) {
+        checks.push(...held.checks);
+        inbox = held.inbox;
+      } else {
+        checks.push({ name: 'database', outcome: 'fail', detail: (error as Error).message, fix: 'check DATABASE_URL, or CLERK_SYNC_DATA_DIR for the embedded database' });
+      }
+    }
+    checks.push(await clerkApiCheck(options, timeoutMs));
+    const schema = sync?.config.schema ?? 'clerk';
+    checks.push(...(url ? await endpointChecks(url, secret.secret, timeoutMs, inbox, schema) : [{ name: 'endpoint', outcome: 'skip' as const, detail: 'pass --url https://…/api/webhooks/clerk to send your endpoint a signed test event' }]));
   } finally {
     await sync?.close().catch(() => {});
   }
-  checks.push(await clerkApiCheck(options, timeoutMs));
-  checks.push(values.url ? await endpointCheck(values.url, secret.secret, timeoutMs) : { name: 'endpoint', outcome: 'skip', detail: 'pass --url https://…/api/webhooks/clerk to send your endpoint a signed test event' });
 
   for (const c of checks) {
     console.log(`${MARK[c.outcome]} ${c.name.padEnd(15)} ${c.detail}`);
