@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   admin: ['core', 'db', 'receive', 'inbox', 'outbox', 'apply', 'projections', 'metrics', 'backfill'],
   service: ['core', 'db', 'clerk', 'verify', 'inbox', 'receive', 'projections', 'access', 'outbox', 'senders', 'apply', 'metrics', 'backfill', 'admin'],
   adapters: ['core', 'receive', 'service'],
-  server: ['core', 'adapters', 'service', 'metrics'],
+  server: ['core', 'inbox', 'adapters', 'service', 'metrics'],
   // The CLI is the last stage: one command per job, each calling the stage it drives.
   cli: ['core', 'db', 'clerk', 'verify', 'inbox', 'receive', 'projections', 'access', 'outbox', 'senders', 'apply', 'metrics', 'backfill', 'admin', 'service', 'server', 'adapters'],
   testing: ['core', 'verify'],
