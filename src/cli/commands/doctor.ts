@@ -31,8 +31,8 @@ the event reached the inbox of the database configured here.
 
   --url URL      the webhook endpoint to test, e.g. https://example.com/api/webhooks/clerk or a
                  tunnel's https://<tunnel-host>/webhooks/clerk. It receives one event of type
-                 clerk_sync.doctor, signed with CLERK_WEBHOOK_SIGNING_SECRET, which is stored
-                 and ignored (no table changes, no email).
+                 clerk_sync.doctor, signed with CLERK_WEBHOOK_SIGNING_SECRET (or dev mode's
+                 secret), which is stored and ignored (no table changes, no email).
   --timeout MS   how long each check may take (default 5000)
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad usage.`;
@@ -132,7 +132,7 @@ async function databaseChecks(db: Db, schema: string, timeoutMs: number, toleran
 /** Reads one event of the inbox; throws when the inbox cannot be read. */
 type InboxReader = (id: string) => Promise<StoredEventState | null>;
 
-/** How long a stored test event may take to show: the inbox commits before the 200, but a replica or a second instance may lag. */
+/** How long a stored test event may take to show: the inbox commits before the 200, but a DATABASE_URL on a read replica lags. */
 const INBOX_WAIT_MS = 10_000;
 
 /** The URL as shown in the report: credentials and the query string may carry secrets. */
@@ -166,7 +166,7 @@ function refusedFix(status: number, code: string | undefined, location: string |
   if (code === 'secret_not_configured') return 'the endpoint has no signing secret: set CLERK_WEBHOOK_SIGNING_SECRET where it runs';
   if (code === 'database_unavailable') return 'the endpoint cannot reach its database: check DATABASE_URL where it runs';
   if (code === 'forbidden') return "the endpoint's CLERK_SYNC_ALLOW_NETWORKS does not include this machine's address";
-  if (status >= 300 && status < 400) return `the endpoint redirects (to ${location}): Svix does not follow redirects; use the final URL, and keep the webhook route public in Clerk's middleware (no auth.protect() on it)`;
+  if (status >= 300 && status < 400) return `the endpoint redirects (to ${location ?? 'no Location given'}): Svix does not follow redirects; use the final URL, and keep the webhook route public in Clerk's middleware (no auth.protect() on it)`;
   if (status === 401 || status === 403) return "not clerk-sync's answer: something in front of the route asks for a session; keep the webhook route public in Clerk's middleware (no auth.protect() on it)";
   if (status === 404 || status === 405) return "wrong path, or a tunnel that restarted under another host: clerk-sync serve answers on /webhooks/clerk and /api/webhooks/clerk, a Next.js app where its route file is; Clerk's middleware also answers 404 when auth.protect() covers the route";
   if (status === 502 || status === 504) return 'the tunnel or proxy answered but cannot reach the server behind it: is clerk-sync serve (or your app) running on the port the tunnel forwards to?';
