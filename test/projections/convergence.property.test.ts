@@ -40,11 +40,11 @@ const SESSION_STATUS: Record<string, string> = { 'session.created': 'active', 's
 
 const withUpdatedAt = (data: Data, at: number | undefined): Data => (at === undefined ? data : { ...data, updated_at: at });
 
-const userEvent = fc.record({ id: fc.constantFrom(...USERS), kind: fc.constantFrom('user.created', 'user.updated', 'user.updated', 'user.deleted'), name: fc.constantFrom('Ann', 'Bo', 'Cy'), active: fc.constantFrom(true, false, undefined), at: updatedAt, ts: envelopeTs })
-  .map(({ id, kind, name, active, at, ts }) => ({
+const userEvent = fc.record({ id: fc.constantFrom(...USERS), kind: fc.constantFrom('user.created', 'user.updated', 'user.updated', 'user.deleted'), name: fc.constantFrom('Ann', 'Bo', 'Cy'), last: fc.option(fc.constantFrom('Lee', 'Ng'), { nil: undefined }), active: fc.constantFrom(true, false, undefined), at: updatedAt, ts: envelopeTs })
+  .map(({ id, kind, name, last, active, at, ts }) => ({
     type: kind,
     timestamp: ts,
-    data: kind === 'user.deleted' ? { id, object: 'user', deleted: true } : withUpdatedAt({ id, object: 'user', first_name: name, public_metadata: active === undefined ? {} : { isActive: active } }, at),
+    data: kind === 'user.deleted' ? { id, object: 'user', deleted: true } : withUpdatedAt({ id, object: 'user', first_name: name, ...(last ? { last_name: last } : {}), public_metadata: active === undefined ? {} : { isActive: active } }, at),
   }));
 
 const orgEvent = fc.record({ id: fc.constantFrom(...ORGS), kind: fc.constantFrom('organization.created', 'organization.updated', 'organization.deleted'), name: fc.constantFrom('Acme', 'Beta'), at: updatedAt, ts: envelopeTs })
@@ -59,19 +59,20 @@ const membershipEvent = fc.record({
   id: fc.constantFrom(...Object.keys(MEMBERSHIPS)),
   kind: fc.constantFrom('organizationMembership.created', 'organizationMembership.updated', 'organizationMembership.deleted'),
   role: fc.constantFrom('org:editor', 'org:admin', 'org:member'),
+  roleName: fc.option(fc.constantFrom('Editor', 'Admin'), { nil: undefined }),
   permissions: perms,
   at: instant,
   ts: envelopeTs,
-}).map(({ id, kind, role, permissions, at, ts }) => {
+}).map(({ id, kind, role, roleName, permissions, at, ts }) => {
   const [org, user] = MEMBERSHIPS[id]!;
-  return { type: kind, timestamp: ts, data: { id, object: 'organization_membership', role, permissions, organization: { id: org }, public_user_data: { user_id: user }, created_at: T, updated_at: at } };
+  return { type: kind, timestamp: ts, data: { id, object: 'organization_membership', role, ...(roleName ? { role_name: roleName } : {}), permissions, organization: { id: org }, public_user_data: { user_id: user }, created_at: T, updated_at: at } };
 });
 
-const sessionEvent = fc.record({ n: fc.constantFrom(1, 2, 3), kind: fc.constantFrom(...Object.keys(SESSION_STATUS)), at: instant, active: instant, ts: envelopeTs })
-  .map(({ n, kind, at, active, ts }) => ({
+const sessionEvent = fc.record({ n: fc.constantFrom(1, 2, 3), kind: fc.constantFrom(...Object.keys(SESSION_STATUS)), at: instant, active: instant, city: fc.option(fc.constantFrom('Lyon', 'Oslo'), { nil: undefined }), ts: envelopeTs })
+  .map(({ n, kind, at, active, city, ts }) => ({
     type: kind,
     timestamp: ts,
-    data: { id: `sess_${n}`, object: 'session', user_id: USERS[n - 1], client_id: 'client_1', status: SESSION_STATUS[kind], last_active_at: active, expire_at: T + 1e9, abandon_at: T + 2e9, created_at: T, updated_at: at },
+    data: { id: `sess_${n}`, object: 'session', user_id: USERS[n - 1], client_id: 'client_1', status: SESSION_STATUS[kind], last_active_at: active, ...(city ? { latest_activity: { city, is_mobile: city === 'Oslo' } } : {}), expire_at: T + 1e9, abandon_at: T + 2e9, created_at: T, updated_at: at },
   }));
 
 const roleEvent = fc.record({ id: fc.constantFrom(...Object.keys(ROLE_KEYS)), kind: fc.constantFrom('role.created', 'role.updated', 'role.deleted'), permissions: perms, at: updatedAt, ts: envelopeTs })
@@ -137,12 +138,15 @@ function expectedTables(events: Ev[]) {
   const users = sorted([...model(events, 'user.').values()].map((r) => {
     const meta = (r.winner?.data.public_metadata ?? {}) as Data;
     // A deleted user is not active, whatever its metadata says.
-    return { ...common(r), first_name: (r.winner?.data.first_name as string) ?? null, is_active: meta.isActive !== false && r.deletedAt === null };
+    const d = r.winner?.data;
+    const fullName = d ? [d.first_name, d.last_name].filter((x) => typeof x === 'string').join(' ') || null : null;
+    return { ...common(r), first_name: (d?.first_name as string) ?? null, full_name: fullName, is_active: meta.isActive !== false && r.deletedAt === null };
   }));
   const organizations = sorted([...model(events, 'organization.').values()].map((r) => ({ ...common(r), name: (r.winner?.data.name as string) ?? null })));
   const memberships = sorted([...model(events, 'organizationMembership.').values()].map((r) => ({
     ...common(r),
     role: (r.winner?.data.role as string) ?? null,
+    role_name: (r.winner?.data.role_name as string) ?? null,
     permissions: (r.winner?.data.permissions as string[]) ?? [],
     organization_id: MEMBERSHIPS[r.id]![0],
     user_id: MEMBERSHIPS[r.id]![1],
@@ -150,6 +154,8 @@ function expectedTables(events: Ev[]) {
   const sessions = sorted([...model(events, 'session.').values()].map((r) => ({
     ...common(r),
     status: r.winner!.data.status as string,
+    city: ((r.winner!.data.latest_activity as Data | undefined)?.city as string) ?? null,
+    is_mobile: ((r.winner!.data.latest_activity as Data | undefined)?.is_mobile as boolean) ?? null,
     ended_at: ['session.ended', 'session.removed', 'session.revoked'].includes(r.winner!.type) ? iso(keyOf(r.winner!)[0]) : null,
   })));
   const roles = sorted([...model(events, 'role.').values()].map((r) => ({
@@ -185,10 +191,10 @@ function expectedTables(events: Ev[]) {
 // ---- the database side ---------------------------------------------------------------------------
 
 const COLUMNS: Record<string, string> = {
-  users: 'id, deleted_at, raw, _version, _event_ts, _event_id, first_name, is_active',
+  users: 'id, deleted_at, raw, _version, _event_ts, _event_id, first_name, full_name, is_active',
   organizations: 'id, deleted_at, raw, _version, _event_ts, _event_id, name',
-  organization_memberships: 'id, deleted_at, raw, _version, _event_ts, _event_id, role, permissions, organization_id, user_id',
-  sessions: 'id, deleted_at, raw, _version, _event_ts, _event_id, status, ended_at',
+  organization_memberships: 'id, deleted_at, raw, _version, _event_ts, _event_id, role, role_name, permissions, organization_id, user_id',
+  sessions: 'id, deleted_at, raw, _version, _event_ts, _event_id, status, city, is_mobile, ended_at',
   roles: 'id, deleted_at, raw, _version, _event_ts, _event_id, key, permissions',
 };
 
