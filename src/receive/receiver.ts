@@ -147,8 +147,16 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
   }
   const inserted = written !== 'duplicate';
   if (!inserted) {
+    // "Not inserted" is read as "already there" only once the row is seen: an insert can also
+    // return nothing because something dropped the row silently (a trigger, a driver failing on a
+    // body it cannot take), and acknowledging that would lose the event for good.
+    const stored = await storedCopy(deps, parsed.item);
+    if (stored === 'unknown') return reject('database_unavailable');
+    if (stored === 'missing') {
+      deps.logger.error({ svixId: verified.id, eventType: parsed.item.type }, 'the inbox insert stored nothing and the id is not in the inbox: answered 500 so the sender retries');
+      return reject('internal_error', 'The delivery could not be stored; retry later');
+    }
     outcome.duplicate = true;
-    await warnIfConflicting(deps, parsed.item);
   } else if (deps.afterCommit) {
     await deps.afterCommit(parsed.item, { appliedAtIntake: written === 'applied' }).catch((error: unknown) => {
       deps.logger.warn({ svixId: verified.id, err: { message: (error as Error)?.message } }, 'inline apply failed; the event stays queued');
@@ -161,15 +169,20 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
   };
 }
 
-async function warnIfConflicting(deps: ReceiverDeps, item: InboxItem): Promise<void> {
+/** Whether a delivery reported as a duplicate is really in the inbox; warns when its stored body differs. */
+async function storedCopy(deps: ReceiverDeps, item: InboxItem): Promise<'stored' | 'missing' | 'unknown'> {
+  let stored: string | null | undefined;
   try {
-    const stored = (await storedBodyHashes(deps.db, deps.schema, [item.id])).get(item.id);
-    if (stored && stored !== item.bodySha256) {
-      deps.logger.warn({ svixId: item.id, eventType: item.type }, 'duplicate svix id with a different body: kept the first one');
-    }
+    const hashes = await storedBodyHashes(deps.db, deps.schema, [item.id]);
+    if (!hashes.has(item.id)) return 'missing';
+    stored = hashes.get(item.id);
   } catch {
-    // Only a warning is at stake; the delivery is stored either way.
+    return 'unknown';
   }
+  if (stored && stored !== item.bodySha256) {
+    deps.logger.warn({ svixId: item.id, eventType: item.type }, 'duplicate svix id with a different body: kept the first one');
+  }
+  return 'stored';
 }
 
 /** The web-standard handler: `(Request) => Promise<Response>`; `clientIp` is the caller's address when the platform gives one. */
