@@ -197,4 +197,4 @@ export function resolveConfig(options: ClerkSyncOptions = {}): ResolvedConfig {
   return Object.freeze(parsed.data);
 }
 
-export { ENV_TABLE, ENV_VARS, optionsFromEnv, type EnvVar } from './env.js';
+export { ENV_VARS, optionsFromEnv } from './env.js';

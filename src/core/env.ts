@@ -345,6 +345,11 @@ export const ENV_TABLE = [
 /** Environment variables clerk-sync understands (docs/reference/configuration.md lists each). */
 export const ENV_VARS: ReadonlyArray<(typeof ENV_TABLE)[number]['name']> = ENV_TABLE.map((v) => v.name);
 
+/** The option paths a variable sets, none for the CLI's own. */
+export function optionPaths(variable: EnvVar): readonly OptionPath[] {
+  return variable.option === undefined ? [] : typeof variable.option === 'string' ? [variable.option] : variable.option;
+}
+
 function assign(options: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   let target = options;
@@ -357,7 +362,8 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   const options: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const variable of ENV_TABLE as readonly EnvVar[]) {
-    if (!variable.option) continue;
+    const paths = optionPaths(variable);
+    if (paths.length === 0) continue;
     if (variable.aliasOf && env[variable.aliasOf]) continue;
     let value: unknown;
     try {
@@ -368,7 +374,7 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
       continue;
     }
     if (value === undefined) continue;
-    for (const path of typeof variable.option === 'string' ? [variable.option] : variable.option) assign(options, path, value);
+    for (const path of paths) assign(options, path, value);
   }
   if (problems.length > 0) throw new ClerkSyncError('invalid_config', problems.join('; '));
   return options as ClerkSyncOptions;
@@ -379,7 +385,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
 /** The Markdown table of docs/reference/configuration.md. */
 export function envReferenceTable(): string {
   const rows = (ENV_TABLE as readonly EnvVar[]).map((v) => {
-    const options = v.option === undefined ? [] : typeof v.option === 'string' ? [v.option] : v.option;
+    const options = optionPaths(v);
     const option = options.length > 0 ? options.map((o) => `\`${o}\``).join(', ') : '—';
     const fallback = v.default !== undefined ? `\`${v.default}\`` : (v.defaultText ?? '—');
     return `| \`${v.name}\` | ${option} | ${fallback} | ${v.secret ? 'yes' : ''} | ${cell(v.description)} |`;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config.js';
-import { ENV_TABLE, type EnvVar } from '../../src/core/env.js';
+import { ENV_TABLE, optionPaths, type EnvVar } from '../../src/core/env.js';
 import { CONFIGURATION_DOC, withEnvTable } from '../../scripts/env-docs.js';
 
 describe('environment table', () => {
@@ -20,8 +20,8 @@ describe('environment table', () => {
     const at = (path: string) => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], defaults);
     let compared = 0;
     for (const variable of ENV_TABLE as readonly EnvVar[]) {
-      if (variable.default === undefined || variable.option === undefined) continue;
-      for (const path of typeof variable.option === 'string' ? [variable.option] : variable.option) {
+      if (variable.default === undefined) continue;
+      for (const path of optionPaths(variable)) {
         const applied = at(path);
         // Some defaults are applied where the option is used (a URL of a client), not by the schema.
         if (applied === undefined) continue;

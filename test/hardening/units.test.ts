@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { optionsFromEnv, resolveConfig, ENV_VARS } from '../../src/core/config.js';
-import { ENV_TABLE, type EnvVar } from '../../src/core/env.js';
+import { ENV_TABLE, optionPaths, type EnvVar } from '../../src/core/env.js';
 import { safeEqual } from '../../src/core/safe-equal.js';
 import { normalizeIp, parseNetworks, parseTrustProxy, rateLimitKey, resolveClientIp } from '../../src/receive/client-ip.js';
 
@@ -179,7 +179,6 @@ describe('environment variables', () => {
     expect(() => optionsFromEnv({ CLERK_SYNC_RATE_LIMIT_FAILED: 'sixty' })).toThrow(/CLERK_SYNC_RATE_LIMIT_FAILED/);
   });
   const table = ENV_TABLE as readonly EnvVar[];
-  const pathsOf = (v: EnvVar) => (v.option === undefined ? [] : typeof v.option === 'string' ? [v.option] : v.option);
   const at = (options: unknown, path: string) => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], options);
   it('refuse a bad number or boolean in every variable of that kind with invalid_config naming it', () => {
     const bad = { int: ['sixty', '-1', '1.5', ' 7'], boolean: ['maybe', '2'] } as const;
@@ -202,7 +201,7 @@ describe('environment variables', () => {
     const parsed = { text: 'value', int: 7, boolean: true, list: ['a', 'b'], trustProxy: 'x-real-ip' } as const;
     for (const variable of table.filter((v) => v.option !== undefined)) {
       const options = optionsFromEnv({ [variable.name]: sample[variable.parse] });
-      for (const path of pathsOf(variable)) expect(at(options, path), `${variable.name} → ${path}`).toEqual(parsed[variable.parse]);
+      for (const path of optionPaths(variable)) expect(at(options, path), `${variable.name} → ${path}`).toEqual(parsed[variable.parse]);
       expect(optionsFromEnv({ [variable.name]: '' }), variable.name).toEqual({});
     }
   });
