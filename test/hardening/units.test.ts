@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { optionsFromEnv, resolveConfig, ENV_VARS } from '../../src/core/config.js';
+import { ENV_TABLE, optionPaths, type EnvVar } from '../../src/core/env.js';
 import { safeEqual } from '../../src/core/safe-equal.js';
 import { normalizeIp, parseNetworks, parseTrustProxy, rateLimitKey, resolveClientIp } from '../../src/receive/client-ip.js';
 
@@ -176,5 +177,43 @@ describe('environment variables', () => {
   });
   it('refuse what is not a number', () => {
     expect(() => optionsFromEnv({ CLERK_SYNC_RATE_LIMIT_FAILED: 'sixty' })).toThrow(/CLERK_SYNC_RATE_LIMIT_FAILED/);
+  });
+  const table = ENV_TABLE as readonly EnvVar[];
+  const at = (options: unknown, path: string) => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], options);
+  it('refuse a bad number or boolean in every variable of that kind with invalid_config naming it', () => {
+    const bad = { int: ['sixty', '-1', '1.5', ' 7'], boolean: ['maybe', '2'] } as const;
+    const checked = table.filter((v) => v.parse === 'int' || v.parse === 'boolean');
+    expect(checked.length).toBeGreaterThan(15);
+    for (const variable of checked) {
+      for (const raw of bad[variable.parse as keyof typeof bad]) {
+        const kind = variable.parse === 'int' ? 'a whole number' : 'true or false';
+        expect(() => optionsFromEnv({ [variable.name]: raw }), `${variable.name}=${raw}`).toThrow(expect.objectContaining({ code: 'invalid_config', message: `${variable.name} must be ${kind}, got "${raw}"` }));
+      }
+    }
+  });
+  it('name every bad variable in one error', () => {
+    expect(() => optionsFromEnv({ CLERK_SYNC_POOL_SIZE: 'ten', CLERK_SYNC_EMAIL_RELAY: 'perhaps', CLERK_SYNC_SCHEMA: 'app' })).toThrow(
+      'CLERK_SYNC_POOL_SIZE must be a whole number, got "ten"; CLERK_SYNC_EMAIL_RELAY must be true or false, got "perhaps"',
+    );
+  });
+  it('set the option of every variable that has one, and leave it unset when the variable is empty', () => {
+    const sample = { text: 'value', int: '7', boolean: 'yes', list: 'a, b', trustProxy: 'X-Real-IP' } as const;
+    const parsed = { text: 'value', int: 7, boolean: true, list: ['a', 'b'], trustProxy: 'x-real-ip' } as const;
+    for (const variable of table.filter((v) => v.option !== undefined)) {
+      const options = optionsFromEnv({ [variable.name]: sample[variable.parse] });
+      for (const path of optionPaths(variable)) expect(at(options, path), `${variable.name} → ${path}`).toEqual(parsed[variable.parse]);
+      expect(optionsFromEnv({ [variable.name]: '' }), variable.name).toEqual({});
+    }
+  });
+  it('read CLERK_WEBHOOK_SECRET only when CLERK_WEBHOOK_SIGNING_SECRET is unset or empty', () => {
+    expect(optionsFromEnv({ CLERK_WEBHOOK_SECRET: 'whsec_old' }).secret).toBe('whsec_old');
+    expect(optionsFromEnv({ CLERK_WEBHOOK_SIGNING_SECRET: '', CLERK_WEBHOOK_SECRET: 'whsec_old' }).secret).toBe('whsec_old');
+    expect(optionsFromEnv({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_new', CLERK_WEBHOOK_SECRET: 'whsec_old' }).secret).toBe('whsec_new');
+  });
+  it('list each variable once, and mark the credentials secret', () => {
+    expect(new Set(ENV_VARS).size).toBe(ENV_VARS.length);
+    const secrets = table.filter((v) => v.secret).map((v) => v.name);
+    expect(secrets).toEqual(expect.arrayContaining(['CLERK_WEBHOOK_SIGNING_SECRET', 'CLERK_SECRET_KEY', 'CLERK_SYNC_ADMIN_TOKEN', 'RESEND_API_KEY', 'DATABASE_URL']));
+    expect(secrets).not.toContain('CLERK_SYNC_SCHEMA');
   });
 });
