@@ -199,7 +199,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     db: await ready(),
     schema: config.schema,
     logger,
-    context: { schema: config.schema, deleteMode: config.deleteMode, hooks },
+    context: { schema: config.schema, deleteMode: config.deleteMode, hooks, logger },
     effects: NO_SIDE_EFFECTS,
     retry: DEFAULT_WORKER_SETTINGS,
   });
