@@ -38,6 +38,14 @@ export const optionsSchema = z
     maxBodyBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
     /** Allowed clock difference for the webhook timestamp, seconds. @default 300 */
     toleranceSeconds: z.number().int().positive().max(86400).default(300),
+    /**
+     * The longest one delivery waits for the database, from its arrival to its answer (the
+     * group-commit queue, the transaction, its rollback); past it the answer is 503
+     * `database_unavailable`, never a 2xx for a commit that may not have happened. @default 30000
+     */
+    deliveryTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
+    /** The longest `/readyz` (and `readiness()`) waits for the database before it says unreachable. @default 3000 */
+    readyTimeoutMs: z.number().int().positive().max(600_000).default(3_000),
     /** Apply pending migrations on first use (under an advisory lock). @default true */
     autoMigrate: z.boolean().default(true),
     /** Pool size for `pg`. @default 10 */
@@ -220,6 +228,8 @@ export const ENV_VARS = [
   'CLERK_SYNC_ALLOW_NETWORKS',
   'CLERK_SYNC_HEADERS_TIMEOUT_MS',
   'CLERK_SYNC_REQUEST_TIMEOUT_MS',
+  'CLERK_SYNC_DELIVERY_TIMEOUT_MS',
+  'CLERK_SYNC_READY_TIMEOUT_MS',
   'CLERK_SYNC_MAX_HEADER_BYTES',
   'CLERK_SYNC_KEEP_ALIVE_TIMEOUT_MS',
   'CLERK_SECRET_KEY',
@@ -270,6 +280,10 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (env.CLERK_SYNC_LOG_LEVEL) options.logLevel = env.CLERK_SYNC_LOG_LEVEL as 'info';
   const maxBody = intFromEnv(env, 'CLERK_SYNC_MAX_BODY_BYTES');
   if (maxBody !== undefined) options.maxBodyBytes = maxBody;
+  const deliveryTimeout = intFromEnv(env, 'CLERK_SYNC_DELIVERY_TIMEOUT_MS');
+  if (deliveryTimeout !== undefined) options.deliveryTimeoutMs = deliveryTimeout;
+  const readyTimeout = intFromEnv(env, 'CLERK_SYNC_READY_TIMEOUT_MS');
+  if (readyTimeout !== undefined) options.readyTimeoutMs = readyTimeout;
   const pool = intFromEnv(env, 'CLERK_SYNC_POOL_SIZE');
   if (pool !== undefined) options.poolSize = pool;
   const preparedStatements = booleanFromEnv(env, 'CLERK_SYNC_PREPARED_STATEMENTS');
