@@ -63,9 +63,11 @@ export function writeAnswer(res: ServerResponse, answer: ReceiverAnswer, closeCo
 /** A Node listener for the webhook path alone; mount it on your own router or server. */
 export function createNodeWebhookListener(sync: WebhookReceiver): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    // The delivery's deadline counts from here, so reading the body is part of it.
+    const arrivedAt = performance.now();
     void (async () => {
       const body: NodeBody = req.method === 'POST' ? await readNodeBody(req, sync.config.maxBodyBytes) : new Uint8Array(0);
-      const answer = await sync.receive({ method: req.method ?? 'GET', header: headerLookup(req), body, clientIp: req.socket.remoteAddress });
+      const answer = await sync.receive({ method: req.method ?? 'GET', header: headerLookup(req), body, clientIp: req.socket.remoteAddress, arrivedAt });
       // After refusing an oversized body, close instead of reading the rest of it.
       writeAnswer(res, answer, body === 'too_large');
     })().catch(() => {

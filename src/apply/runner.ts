@@ -141,7 +141,7 @@ export class Runner {
       db,
       schema: o.schema,
       logger: o.logger,
-      context: { schema: o.schema, deleteMode: o.deleteMode, hooks: o.hooks },
+      context: { schema: o.schema, deleteMode: o.deleteMode, hooks: o.hooks, logger: o.logger },
       effects: effectiveRules(o.sideEffects, (kind) => o.registry.has(kind)),
       retry: { maxAttempts: o.worker.maxAttempts, retryBaseMs: o.worker.retryBaseMs, retryMaxMs: o.worker.retryMaxMs },
       onOutcome: (outcome, type, elapsedMs) => {

@@ -8,9 +8,14 @@
  * The envelope timestamp is the entity's `updated_at`, not the time of the backfill: on a version
  * tie with a webhook, the webhook's later delivery timestamp (and then its `msg_` id, which sorts
  * after `backfill:`) wins, so backfilled data never replaces webhook data of the same version.
+ * An `updated_at` beyond the time of the backfill (`at`) plus the tolerance is not believed
+ * (projections/version.ts): the envelope is then `at`, so the event competes with `at` plus the
+ * tolerance, and the id names that version. Such an entity is stored again by every run, each
+ * time with a later version, which is what lets a backfill repair a row an unbounded version froze.
  */
 import { createHash } from 'node:crypto';
 import type { InboxItem } from '../inbox/enqueue.js';
+import { FUTURE_TOLERANCE_MS } from '../projections/index.js';
 
 function toMillis(value: unknown): number | null {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return null;
@@ -23,12 +28,14 @@ function toMillis(value: unknown): number | null {
 const JSONB_UNSAFE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
 
 export function syntheticEvent(type: string, data: Record<string, unknown>, at: number): InboxItem {
-  const version = toMillis(data.updated_at) ?? at;
-  const payload = JSON.stringify({ type, object: 'event', data, timestamp: version }).replace(JSONB_UNSAFE, '$1\\ufffd');
+  const updatedAt = toMillis(data.updated_at);
+  const timestamp = updatedAt === null || updatedAt > at + FUTURE_TOLERANCE_MS ? at : updatedAt;
+  const version = updatedAt === null ? at : Math.min(updatedAt, timestamp + FUTURE_TOLERANCE_MS);
+  const payload = JSON.stringify({ type, object: 'event', data, timestamp }).replace(JSONB_UNSAFE, '$1\\ufffd');
   return {
     id: `backfill:${type}:${String(data.id)}:${version}`,
     type,
-    clerkTimestamp: version,
+    clerkTimestamp: timestamp,
     instanceId: null,
     payload,
     bodySha256: createHash('sha256').update(payload).digest('hex'),

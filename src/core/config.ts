@@ -38,6 +38,14 @@ export const optionsSchema = z
     maxBodyBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
     /** Allowed clock difference for the webhook timestamp, seconds. @default 300 */
     toleranceSeconds: z.number().int().positive().max(86400).default(300),
+    /**
+     * The longest one delivery waits for the database, from its arrival to its answer (the
+     * group-commit queue, the transaction, its rollback); past it the answer is 503
+     * `database_unavailable`, never a 2xx for a commit that may not have happened. @default 30000
+     */
+    deliveryTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
+    /** The longest `/readyz` (and `readiness()`) waits for the database before it says unreachable. @default 3000 */
+    readyTimeoutMs: z.number().int().positive().max(600_000).default(3_000),
     /** Apply pending migrations on first use (under an advisory lock). @default true */
     autoMigrate: z.boolean().default(true),
     /** Pool size for `pg`. @default 10 */

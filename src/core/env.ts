@@ -220,6 +220,20 @@ export const ENV_TABLE = [
     description: 'standalone server: time to send the whole request',
   },
   {
+    name: 'CLERK_SYNC_DELIVERY_TIMEOUT_MS',
+    option: 'deliveryTimeoutMs',
+    parse: 'int',
+    default: '30000',
+    description: 'the longest one delivery waits for the database, from its arrival (body, group-commit queue, transaction, rollback); past it, 503 `database_unavailable`, never a 2xx for a commit not known ([hardening](../hardening.md#crashes-and-outages))',
+  },
+  {
+    name: 'CLERK_SYNC_READY_TIMEOUT_MS',
+    option: 'readyTimeoutMs',
+    parse: 'int',
+    default: '3000',
+    description: 'the longest `/readyz` (and `readiness()`) waits for the database; past it, 503 `database: "unreachable"`',
+  },
+  {
     name: 'CLERK_SYNC_MAX_HEADER_BYTES',
     option: 'http.maxHeaderBytes',
     parse: 'int',

@@ -4,7 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from '../core/db.js';
+import { isDatabaseUnavailable, type Db, type Queryable, type QueryResult } from '../core/db.js';
+
+/**
+ * A rollback is one round trip: a database slower than 5 s to answer one is treated as gone. pg
+ * reads `query_timeout` per query too, though its QueryConfig type does not declare it.
+ */
+const ROLLBACK = { text: 'rollback', query_timeout: 5000 };
 
 export interface PgDbOptions {
   connectionString: string;
@@ -76,10 +82,16 @@ export function createPgDb(options: PgDbOptions): Db {
         await client.query('commit');
         return result;
       } catch (error) {
-        try {
-          await client.query('rollback');
-        } catch {
-          broken = true;
+        // A connection that stopped answering (a statement past its timeout is still running on
+        // it, and a rollback would queue behind it for a whole timeout more) is closed instead:
+        // Postgres rolls back the transaction of a closed connection.
+        if (broken || isDatabaseUnavailable(error)) broken = true;
+        else {
+          try {
+            await client.query(ROLLBACK);
+          } catch {
+            broken = true;
+          }
         }
         throw error;
       } finally {

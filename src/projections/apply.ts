@@ -44,6 +44,14 @@ export async function applyEvents(tx: Queryable, events: readonly StoredEvent[],
     const route = registry.route(event.type);
     return route ? plan(event, route) : null;
   });
+  for (const p of plans) {
+    if (!p || p.facts.key.clampedFrom === undefined) continue;
+    // Ids and times only: the payload may hold personal data.
+    ctx.logger?.warn(
+      { svixId: p.event.id, eventType: p.event.type, entityId: p.id, updatedAt: p.facts.key.clampedFrom, version: p.facts.key.version },
+      'updated_at is beyond the event timestamp plus the tolerance: the event competes with the bounded version',
+    );
+  }
   const statuses: ApplyStatus[] = plans.map((p) => (p ? 'stale' : 'ignored'));
   // Every apply touches tables in name order and rows in id order, so concurrent transactions wait for one another rather than deadlock.
   const order = plans.map((p, i) => ({ p, i })).filter((x): x is { p: Plan; i: number } => x.p !== null).sort((a, b) => byTableIdKey(a.p, b.p));

@@ -12,7 +12,7 @@ export { ProjectionRegistry, type Route } from './registry.js';
 export { defineProjection, type Projection, type ProjectionSpec, type EventAction, type UpsertRow, type TombstoneRow } from './projection.js';
 export { PROJECTIONS, defaultRegistry } from './entities/index.js';
 export { PayloadError, type ApplyContext, type ApplyStatus, type Hook, type HookContext, type StoredEvent } from './types.js';
-export { orderingKey, compareKeys, toMillis, type OrderingKey } from './version.js';
+export { orderingKey, compareKeys, toMillis, FUTURE_TOLERANCE_MS, type OrderingKey } from './version.js';
 
 /** Every event type clerk-sync projects. */
 export const EVENT_TYPES: readonly string[] = Object.freeze(defaultRegistry.types);

@@ -9,7 +9,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
-import { compareKeys, toMillis, type OrderingKey } from './version.js';
+import { compareKeys, FUTURE_TOLERANCE_MS, toMillis, type OrderingKey } from './version.js';
 import { PayloadError } from './types.js';
 
 export type Data = Record<string, unknown>;
@@ -163,6 +163,10 @@ export function defineProjection<T extends PgTable>(spec: ProjectionSpec<T>): Pr
       `on conflict (id) do update set ${set.join(', ')} ` +
       // The svix id compares by code point ("C") so the winner does not depend on the database's collation.
       `where t._version is null or (t._version, t._event_ts, t._event_id collate "C") < (excluded._version, excluded._event_ts, excluded._event_id collate "C") ` +
+      // A stored version beyond the clock plus the tolerance was never bounded (written before
+      // versions were, or by an event without an envelope timestamp): any event replaces it, or
+      // the row would refuse every real update until that date.
+      `or t._version > (extract(epoch from now()) * 1000)::bigint + ${FUTURE_TOLERANCE_MS} ` +
       'returning id';
     upserts.set(schema, text);
     return text;

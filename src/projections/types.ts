@@ -3,6 +3,7 @@
  * tests). Leaf module: imports only the database port.
  */
 import type { Queryable } from '../core/db.js';
+import type { Logger } from '../core/logger.js';
 import type { Hooks } from './hooks.js';
 import type { ProjectionRegistry } from './registry.js';
 
@@ -27,6 +28,8 @@ export interface ApplyContext {
   hooks?: Hooks;
   /** Which event types are projected, and how. Defaults to every projection clerk-sync ships. */
   registry?: ProjectionRegistry;
+  /** Told (at warn) of each event whose `updated_at` was beyond its envelope timestamp and was bounded (version.ts). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What a hook learns about the apply it runs in, beyond the event itself. */

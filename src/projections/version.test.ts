@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeys, orderingKey, toMillis } from './version.js';
+import { compareKeys, FUTURE_TOLERANCE_MS, orderingKey, toMillis } from './version.js';
 import { scrubJson, scrubPayload } from './scrub.js';
 
 describe('toMillis', () => {
@@ -26,6 +26,17 @@ describe('ordering key', () => {
     // updated_at in seconds is normalised like the envelope timestamp
     expect(orderingKey(event('msg_1', T + 1, { updated_at: T / 1000 }))).toMatchObject({ version: T });
     expect(orderingKey({ ...event('msg_1', null, {}), payload: { type: 'x', data: {}, timestamp: 1716883200 } })).toMatchObject({ version: 1716883200000 });
+  });
+
+  it('bounds updated_at by the envelope timestamp plus the tolerance, and says so', () => {
+    const T = 1_750_000_000_000;
+    const year9999 = 253_402_300_799_000;
+    expect(orderingKey(event('msg_1', T, { updated_at: T + FUTURE_TOLERANCE_MS }))).toEqual({ version: T + FUTURE_TOLERANCE_MS, eventTs: T, eventId: 'msg_1' });
+    expect(orderingKey(event('msg_1', T, { updated_at: T + FUTURE_TOLERANCE_MS + 1 }))).toEqual({ version: T + FUTURE_TOLERANCE_MS, eventTs: T, eventId: 'msg_1', clampedFrom: T + FUTURE_TOLERANCE_MS + 1 });
+    const inSeconds = event('msg_1', null, { updated_at: year9999 / 1000 });
+    expect(orderingKey({ ...inSeconds, payload: { ...inSeconds.payload, timestamp: T / 1000 } })).toEqual({ version: T + FUTURE_TOLERANCE_MS, eventTs: T, eventId: 'msg_1', clampedFrom: year9999 });
+    // Without an envelope timestamp there is nothing to bound by.
+    expect(orderingKey(event('msg_1', null, { updated_at: year9999 }))).toEqual({ version: year9999, eventTs: 0, eventId: 'msg_1' });
   });
 
   it('compares in that order, svix ids by code point', () => {

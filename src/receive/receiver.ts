@@ -28,6 +28,8 @@ export interface Delivery {
    * `handleWebhook(request, { clientIp })` passes. A forwarded header replaces it only per `trustProxy`.
    */
   clientIp?: string;
+  /** When the request arrived (`performance.now()`), where that was before the receiver ran; the delivery's deadline counts from it. */
+  arrivedAt?: number;
 }
 
 export interface ReceiverAnswer {
@@ -60,6 +62,29 @@ export interface ReceiverDeps {
   onOutcome?: (outcome: DeliveryOutcome, elapsedMs: number) => void;
   /** Allow-list and rate limits per client address (receive/rate-limit.ts); absent: none. */
   limits?: DeliveryLimits;
+  /**
+   * The longest a delivery waits for the database, from its arrival: past it, the answer is 503
+   * `database_unavailable` (or, when the commit is already known, the 2xx). Absent: no bound
+   * beyond the pool's own timeouts.
+   */
+  deliveryTimeoutMs?: number;
+}
+
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** Settles with the promise, or with TIMED_OUT at `deadline` (a `performance.now()` time); the promise keeps running. */
+export function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
+  const left = deadline - performance.now();
+  if (left === Infinity) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, left));
+  });
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+}
+
+export function deliveryDeadline(deps: Pick<ReceiverDeps, 'deliveryTimeoutMs'>, arrivedAt: number): number {
+  return deps.deliveryTimeoutMs === undefined ? Infinity : arrivedAt + deps.deliveryTimeoutMs;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -70,9 +95,10 @@ function fail(code: ErrorCode, message?: string, extraHeaders: Record<string, st
 
 export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): Promise<ReceiverAnswer> {
   const started = performance.now();
+  const deadline = deliveryDeadline(deps, delivery.arrivedAt ?? started);
   const outcome: DeliveryOutcome = { status: 500 };
   const client: Client = deps.limits?.identify(delivery.clientIp, delivery.header) ?? {};
-  const answer = await decide(deps, delivery, outcome, client).catch((error: unknown) => {
+  const answer = await decide(deps, delivery, outcome, client, deadline).catch((error: unknown) => {
     deps.logger.error({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code } }, 'webhook delivery failed');
     outcome.code = 'internal_error';
     return fail('internal_error');
@@ -91,7 +117,7 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
   return answer;
 }
 
-async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryOutcome, client: Client): Promise<ReceiverAnswer> {
+async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryOutcome, client: Client, deadline: number): Promise<ReceiverAnswer> {
   const reject = (code: ErrorCode, message?: string, headers?: Record<string, string>) => {
     outcome.code = code;
     return fail(code, message, headers);
@@ -138,29 +164,38 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
     if (wait > 0) return throttle(wait);
   }
 
-  let written: WriteResult;
+  let written: WriteResult | typeof TIMED_OUT;
   try {
-    written = await deps.writer.write(parsed.item);
+    const write = deps.writer.write(parsed.item);
+    // Past the deadline the write goes on unheard: it may still commit, and the sender's retry is then a duplicate.
+    write.catch(() => {});
+    written = await beforeDeadline(write, deadline);
   } catch (error) {
     if (isDatabaseUnavailable(error)) return reject('database_unavailable');
     throw error;
+  }
+  if (written === TIMED_OUT) {
+    deps.logger.warn({ svixId: verified.id, eventType: parsed.item.type, timeoutMs: deps.deliveryTimeoutMs }, 'the database did not commit the delivery in time; answered 503');
+    return reject('database_unavailable', `The database did not answer within ${deps.deliveryTimeoutMs} ms; the delivery may not be stored, retry later`);
   }
   const inserted = written !== 'duplicate';
   if (!inserted) {
     // "Not inserted" is read as "already there" only once the row is seen: an insert can also
     // return nothing because something dropped the row silently (a trigger, a driver failing on a
     // body it cannot take), and acknowledging that would lose the event for good.
-    const stored = await storedCopy(deps, parsed.item);
-    if (stored === 'unknown') return reject('database_unavailable');
+    const stored = await beforeDeadline(storedCopy(deps, parsed.item), deadline);
+    if (stored === 'unknown' || stored === TIMED_OUT) return reject('database_unavailable');
     if (stored === 'missing') {
       deps.logger.error({ svixId: verified.id, eventType: parsed.item.type }, 'the inbox insert stored nothing and the id is not in the inbox: answered 500 so the sender retries');
       return reject('internal_error', 'The delivery could not be stored; retry later');
     }
     outcome.duplicate = true;
   } else if (deps.afterCommit) {
-    await deps.afterCommit(parsed.item, { appliedAtIntake: written === 'applied' }).catch((error: unknown) => {
+    // The delivery is committed: whatever runs out of time from here, the answer is the 2xx.
+    const after = deps.afterCommit(parsed.item, { appliedAtIntake: written === 'applied' }).catch((error: unknown) => {
       deps.logger.warn({ svixId: verified.id, err: { message: (error as Error)?.message } }, 'inline apply failed; the event stays queued');
     });
+    if ((await beforeDeadline(after, deadline)) === TIMED_OUT) deps.logger.warn({ svixId: verified.id }, 'inline apply still running at the delivery deadline; answered 200, the event stays queued');
   }
   return {
     status: 200,
@@ -186,12 +221,12 @@ async function storedCopy(deps: ReceiverDeps, item: InboxItem): Promise<'stored'
 }
 
 /** The web-standard handler: `(Request) => Promise<Response>`; `clientIp` is the caller's address when the platform gives one. */
-export async function handleWebhookRequest(deps: ReceiverDeps, request: Request, clientIp?: string): Promise<Response> {
+export async function handleWebhookRequest(deps: ReceiverDeps, request: Request, clientIp?: string, arrivedAt?: number): Promise<Response> {
   let body: Uint8Array | 'too_large' = new Uint8Array(0);
   if (request.method === 'POST' && deps.keys && deps.keys.length > 0) {
     const read = await readBodyWithLimit(request, deps.maxBodyBytes);
     body = read.ok ? read.body : 'too_large';
   }
-  const answer = await receiveDelivery(deps, { method: request.method, header: (name) => request.headers.get(name), body, clientIp });
+  const answer = await receiveDelivery(deps, { method: request.method, header: (name) => request.headers.get(name), body, clientIp, arrivedAt });
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

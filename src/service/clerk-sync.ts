@@ -13,7 +13,7 @@ import { createLogger } from '../core/logger.js';
 import { migrate, pendingMigrations, type MigrateResult } from '../db/migrate.js';
 import { InboxWriter } from '../inbox/group-commit.js';
 import type { InboxItem } from '../inbox/enqueue.js';
-import { handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
+import { beforeDeadline, deliveryDeadline, handleWebhookRequest, receiveDelivery, TIMED_OUT, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
 import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
 import { applyBatch, applyInTransaction, type ApplyDeps } from '../apply/apply-batch.js';
@@ -151,6 +151,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
         for (const l of listeners) l(o, ms);
       },
       limits,
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
     };
     return receiverDeps;
   };
@@ -165,27 +166,30 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     };
   };
 
-  const receive = async (delivery: Delivery): Promise<ReceiverAnswer> => {
-    let d: ReceiverDeps;
+  /** The receiver's dependencies, within the delivery's deadline: the first use opens and migrates the database. */
+  const depsBefore = async (arrivedAt: number): Promise<ReceiverDeps | ReceiverAnswer> => {
     try {
-      d = await deps();
+      const d = await beforeDeadline(deps(), deliveryDeadline(config, arrivedAt));
+      if (d === TIMED_OUT) return unavailable(Object.assign(new Error('the database did not answer within the delivery timeout'), { code: 'ETIMEDOUT' }));
+      return d;
     } catch (error) {
       return unavailable(error);
     }
-    return receiveDelivery(d, delivery);
+  };
+
+  const receive = async (delivery: Delivery): Promise<ReceiverAnswer> => {
+    const arrivedAt = delivery.arrivedAt ?? performance.now();
+    const d = await depsBefore(arrivedAt);
+    return 'writer' in d ? receiveDelivery(d, { ...delivery, arrivedAt }) : d;
   };
 
   const handleWebhook = async (request: Request, context?: { clientIp?: string }): Promise<Response> => {
-    let d: ReceiverDeps;
-    try {
-      d = await deps();
-    } catch (error) {
-      const a = unavailable(error);
-      return new Response(a.body, { status: a.status, headers: a.headers });
-    }
+    const arrivedAt = performance.now();
+    const d = await depsBefore(arrivedAt);
+    if (!('writer' in d)) return new Response(d.body, { status: d.status, headers: d.headers });
     // Next.js passes its own second argument ({ params }): only a string clientIp is taken.
     const clientIp = typeof context?.clientIp === 'string' ? context.clientIp : undefined;
-    return handleWebhookRequest(d, request, clientIp);
+    return handleWebhookRequest(d, request, clientIp, arrivedAt);
   };
 
   // Created when first asked for (sync.metrics, handleMetrics; the standalone server at start),
@@ -199,7 +203,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     db: await ready(),
     schema: config.schema,
     logger,
-    context: { schema: config.schema, deleteMode: config.deleteMode, hooks },
+    context: { schema: config.schema, deleteMode: config.deleteMode, hooks, logger },
     effects: NO_SIDE_EFFECTS,
     retry: DEFAULT_WORKER_SETTINGS,
   });
@@ -288,11 +292,18 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     db: ready,
     migrate: runMigrations,
     async readiness() {
-      try {
+      const check = async (): Promise<Readiness> => {
         const db = await openDb();
         await db.query('select 1');
         const pending = await pendingMigrations(db, { schema: config.schema });
         return { ok: pending.length === 0, database: 'ok', pendingMigrations: pending };
+      };
+      try {
+        const checking = check();
+        checking.catch(() => {}); // past the timeout it goes on unheard
+        const answer = await beforeDeadline(checking, performance.now() + config.readyTimeoutMs);
+        if (answer === TIMED_OUT) return { ok: false, database: 'unreachable', pendingMigrations: [], message: `database did not answer within ${config.readyTimeoutMs} ms` };
+        return answer;
       } catch (error) {
         return {
           ok: false,

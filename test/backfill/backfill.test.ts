@@ -15,6 +15,7 @@ import { applyPendingBackfill } from '../../src/backfill/apply-pending.js';
 import { runBackfill } from '../../src/backfill/run.js';
 import { BackfillState } from '../../src/backfill/state.js';
 import { syntheticEvent } from '../../src/backfill/synthetic.js';
+import { FUTURE_TOLERANCE_MS } from '../../src/projections/index.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeClerkApi, type FakeClerkApi } from '../support/fake-clerk-api.js';
 import { SCHEMA, applyDeps, count, drain, expectMirrors, fakeApi, inboxByType, minimumRequests } from './support.js';
@@ -218,6 +219,29 @@ for (const backend of backends) {
       await drain(database.db);
       const tie = await database.db.query<{ first_name: string }>('select first_name from clerk.users where id = $1', [fake.users[2]!.id]);
       expect(tie.rows[0]!.first_name).toBe('Webhook');
+    });
+
+    it('repairs a row a far-future version froze, and bounds a far-future updated_at Clerk itself reports', async () => {
+      const YEAR_9999 = 253_402_300_799_000;
+      const [frozen, future] = [fake.users[0]!, fake.users[1]!];
+      await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), resources: ['users'] });
+      await drain(database.db);
+      // The key a backfill stored before versions were bounded, for an entity then stamped year 9999.
+      await database.db.query('update clerk.users set first_name = $1, _version = $2, _event_ts = $2, _event_id = $3 where id = $4', ['Stuck', YEAR_9999, `backfill:user.updated:${frozen.id}:${YEAR_9999}`, frozen.id]);
+      fake.updateUser(frozen.id, { first_name: 'Repaired' });
+      fake.updateUser(future.id, { first_name: 'Future' });
+      future.updated_at = YEAR_9999;
+      const at = Date.now();
+      const run = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), resources: ['users'], now: () => at });
+      expect(run.counts.users).toEqual({ listed: 30, stored: 2 });
+      await drain(database.db);
+      const read = async (id: string) => (await database.db.query<{ first_name: string; _version: string; _event_ts: string }>('select first_name, _version::text, _event_ts::text from clerk.users where id = $1', [id])).rows[0]!;
+      expect(await read(frozen.id)).toMatchObject({ first_name: 'Repaired', _version: String(frozen.updated_at) });
+      expect(await read(future.id)).toMatchObject({ first_name: 'Future', _version: String(at + FUTURE_TOLERANCE_MS), _event_ts: String(at) });
+      // The bounded version holds only until a real update past it.
+      await enqueueEvents(database.db, SCHEMA, [webhook('user.updated', { ...future, first_name: 'Later', updated_at: at + FUTURE_TOLERANCE_MS + 1 }, 'msg_later')]);
+      await drain(database.db);
+      expect((await read(future.id)).first_name).toBe('Later');
     });
 
     it('waits out 429s for Retry-After and retries 5xx answers', async () => {

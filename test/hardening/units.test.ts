@@ -216,4 +216,11 @@ describe('environment variables', () => {
     expect(secrets).toEqual(expect.arrayContaining(['CLERK_WEBHOOK_SIGNING_SECRET', 'CLERK_SECRET_KEY', 'CLERK_SYNC_ADMIN_TOKEN', 'RESEND_API_KEY', 'DATABASE_URL']));
     expect(secrets).not.toContain('CLERK_SYNC_SCHEMA');
   });
+  it('bound a delivery (30 s) and /readyz (3 s) by default; set, zero and not a number', () => {
+    expect(resolveConfig(optionsFromEnv({}))).toMatchObject({ deliveryTimeoutMs: 30_000, readyTimeoutMs: 3_000 });
+    expect(resolveConfig(optionsFromEnv({ CLERK_SYNC_DELIVERY_TIMEOUT_MS: '12000', CLERK_SYNC_READY_TIMEOUT_MS: '1500' }))).toMatchObject({ deliveryTimeoutMs: 12_000, readyTimeoutMs: 1_500 });
+    expect(() => resolveConfig(optionsFromEnv({ CLERK_SYNC_DELIVERY_TIMEOUT_MS: '0' }))).toThrow(/deliveryTimeoutMs/);
+    expect(() => optionsFromEnv({ CLERK_SYNC_READY_TIMEOUT_MS: '3s' })).toThrow(/CLERK_SYNC_READY_TIMEOUT_MS/);
+    for (const name of ['CLERK_SYNC_DELIVERY_TIMEOUT_MS', 'CLERK_SYNC_READY_TIMEOUT_MS']) expect(ENV_VARS).toContain(name);
+  });
 });

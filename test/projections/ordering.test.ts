@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backends, type TestDatabase } from '../support/databases.js';
-import { deliver, envelope, fixture, iso, row, stored, truncateAll } from './support.js';
+import type { ApplyContext } from '../../src/projections/index.js';
+import { FUTURE_TOLERANCE_MS } from '../../src/projections/version.js';
+import { deliver, envelope, fixture, iso, row, SOFT, stored, truncateAll } from './support.js';
 
 const T = 1_750_000_000_000;
 
@@ -57,6 +59,47 @@ for (const backend of backends) {
         const event = stored(envelope('user.updated', user('user_1', undefined), 1), { id: 'msg_a' });
         await deliver(db(), { ...event, clerkTimestamp: T + 5 });
         expect((await row(db(), 'users', 'user_1'))!._version).toBe(T + 5);
+      });
+    });
+
+    describe('far-future versions', () => {
+      const YEAR_9999 = 253_402_300_799_000;
+
+      it('an updated_at beyond the envelope timestamp plus the tolerance competes as that bound, so a later real update still wins, in either order', async () => {
+        const frozen = stored(envelope('user.updated', user('user_1', YEAR_9999, { first_name: 'Future' }), T), { id: 'msg_future' });
+        const later = stored(envelope('user.updated', user('user_1', T + FUTURE_TOLERANCE_MS + 1, { first_name: 'Real' }), T + FUTURE_TOLERANCE_MS + 2), { id: 'msg_real' });
+        expect(await deliver(db(), frozen)).toBe('applied');
+        expect(await row(db(), 'users', 'user_1')).toMatchObject({ first_name: 'Future', _version: T + FUTURE_TOLERANCE_MS, _event_ts: T });
+        expect(await deliver(db(), later)).toBe('applied');
+        expect(await row(db(), 'users', 'user_1')).toMatchObject({ first_name: 'Real', _version: T + FUTURE_TOLERANCE_MS + 1 });
+        await truncateAll(db());
+        expect(await deliver(db(), later)).toBe('applied');
+        expect(await deliver(db(), frozen)).toBe('stale');
+        expect(await row(db(), 'users', 'user_1')).toMatchObject({ first_name: 'Real', _version: T + FUTURE_TOLERANCE_MS + 1 });
+      });
+
+      it('within the tolerance the bounded event still wins: that is how long it can hold a row', async () => {
+        await deliver(db(), stored(envelope('user.updated', user('user_1', YEAR_9999, { first_name: 'Future' }), T)));
+        expect(await deliver(db(), stored(envelope('user.updated', user('user_1', T + 60_000, { first_name: 'Soon' }), T + 60_000)))).toBe('stale');
+      });
+
+      it('a bounded event is logged at warn with its ids and times, never its data', async () => {
+        const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+        const logger = { warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ fields, message }) } as unknown as ApplyContext['logger'];
+        const event = stored(envelope('user.updated', user('user_1', YEAR_9999, { first_name: 'Secret' }), T), { id: 'msg_future' });
+        await deliver(db(), event, { ...SOFT, logger });
+        await deliver(db(), stored(envelope('user.updated', user('user_1', T + 1), T + 2)), { ...SOFT, logger });
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]!.fields).toEqual({ svixId: 'msg_future', eventType: 'user.updated', entityId: 'user_1', updatedAt: YEAR_9999, version: T + FUTURE_TOLERANCE_MS });
+        expect(JSON.stringify(warnings)).not.toContain('Secret');
+      });
+
+      it('a row frozen before versions were bounded (its version beyond the clock) takes the next event, then orders normally', async () => {
+        await deliver(db(), stored(envelope('user.updated', user('user_1', T, { first_name: 'Frozen' }), T)));
+        await db().query('update clerk.users set _version = $1, _event_ts = $1 where id = $2', [YEAR_9999, 'user_1']);
+        expect(await deliver(db(), stored(envelope('user.updated', user('user_1', T + 1000, { first_name: 'Thawed' }), T + 1000)))).toBe('applied');
+        expect(await row(db(), 'users', 'user_1')).toMatchObject({ first_name: 'Thawed', _version: T + 1000 });
+        expect(await deliver(db(), stored(envelope('user.updated', user('user_1', T + 500, { first_name: 'Older' }), T + 500)))).toBe('stale');
       });
     });
 
