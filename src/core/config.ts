@@ -9,6 +9,10 @@ import type { Db } from './db.js';
 import type { Templates } from './sender.js';
 import { ClerkSyncError } from './errors.js';
 
+/** A century: beyond it "keep forever" (0) says what is meant, and the interval arithmetic stays in range. */
+export const MAX_RETENTION_DAYS = 36_500;
+const RETENTION_DAYS_RULE = `a whole number of days from 0 to ${MAX_RETENTION_DAYS}, or false to keep everything`;
+
 const secretList = z.union([z.string(), z.array(z.string())]);
 
 export const optionsSchema = z
@@ -27,6 +31,16 @@ export const optionsSchema = z
     mode: z.enum(['worker', 'inline']).default('worker'),
     /** `soft` keeps a deleted user's data; `scrub` erases personal fields. @default "soft" */
     deleteMode: z.enum(['soft', 'scrub']).default('soft'),
+    /**
+     * Applied, stale and ignored inbox events older than this many days are deleted, and side
+     * effects sent that long ago lose their payload (decision 0005); dead letters and unsent side
+     * effects are kept. 0 or false: keep everything forever. @default 30
+     */
+    retentionDays: z
+      .union([z.number(), z.literal(false)], { error: RETENTION_DAYS_RULE })
+      .refine((v) => v === false || (Number.isInteger(v) && v >= 0 && v <= MAX_RETENTION_DAYS), RETENTION_DAYS_RULE)
+      .transform((v) => (v === false ? 0 : v))
+      .default(30),
     /**
      * Also honour the grants in users.public_metadata (`role`, `permissions`, `organizationId`) in
      * `can()` for the metadata's organization; pass `{ metadataGrants: sync.config.metadataGrants }`
@@ -207,6 +221,7 @@ export const ENV_VARS = [
   'CLERK_SYNC_MODE',
   'CLERK_SYNC_DELETE_MODE',
   'CLERK_SYNC_METADATA_GRANTS',
+  'CLERK_SYNC_RETENTION_DAYS',
   'CLERK_SYNC_MAX_BODY_BYTES',
   'CLERK_SYNC_LOG_LEVEL',
   'CLERK_SYNC_POOL_SIZE',
@@ -268,6 +283,8 @@ export function optionsFromEnv(env: Env): ClerkSyncOptions {
   if (env.CLERK_SYNC_MODE) options.mode = env.CLERK_SYNC_MODE as 'worker';
   if (env.CLERK_SYNC_DELETE_MODE) options.deleteMode = env.CLERK_SYNC_DELETE_MODE as 'soft';
   if (env.CLERK_SYNC_LOG_LEVEL) options.logLevel = env.CLERK_SYNC_LOG_LEVEL as 'info';
+  const retentionDays = intFromEnv(env, 'CLERK_SYNC_RETENTION_DAYS');
+  if (retentionDays !== undefined) options.retentionDays = retentionDays;
   const maxBody = intFromEnv(env, 'CLERK_SYNC_MAX_BODY_BYTES');
   if (maxBody !== undefined) options.maxBodyBytes = maxBody;
   const pool = intFromEnv(env, 'CLERK_SYNC_POOL_SIZE');
