@@ -139,7 +139,10 @@ for (const backend of backends) {
 
     it('prunes exactly the done events past the window, whatever the mix and batch size (property)', async () => {
       const db = database.db;
-      const row = fc.record({ status: fc.constantFrom(...STATUSES), age: fc.integer({ min: 0, max: 60 }), appliedAge: fc.integer({ min: 0, max: 60 }) });
+      // Exactly 30 days is left out: such a row is a few milliseconds past the window by the time
+      // prune reads the clock, so either answer would be right.
+      const days = fc.integer({ min: 0, max: 60 }).filter((d) => d !== 30);
+      const row = fc.record({ status: fc.constantFrom(...STATUSES), age: days, appliedAge: days });
       await fc.assert(
         fc.asyncProperty(fc.array(row, { maxLength: 25 }), fc.integer({ min: 1, max: 6 }), async (rows, batchSize) => {
           await db.query('truncate clerk.webhook_events');
