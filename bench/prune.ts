@@ -63,7 +63,7 @@ async function seed(url: string): Promise<void> {
                     'username', 'user' || i, 'primary_email_address_id', 'idn_' || i, 'updated_at', (extract(epoch from ts) * 1000)::bigint,
                     'email_addresses', jsonb_build_array(jsonb_build_object('id', 'idn_' || i, 'object', 'email_address', 'email_address', 'u' || i || '@example.com',
                       'verification', jsonb_build_object('status', 'verified', 'strategy', 'email_code'))),
-                    'public_metadata', jsonb_build_object('notes', substr(f.filler, 1 + (i % 64), 1100 + (i * 7919) % 2500)))),
+                    'public_metadata', jsonb_build_object('notes', substr(f.filler, 1 + (i % 64), 1100 + ((i::bigint * 7919) % 2500)::int)))),
                 md5(i::text), 'webhook', ts, 'applied', 1, ts, ts
          from generate_series($1::int, $2::int) as i
          cross join lateral (select now() - interval '60 days' - make_interval(secs => (i % 2592000)) as ts) t
