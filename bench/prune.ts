@@ -9,8 +9,8 @@
  * 2. intake p99 at half that rate (open loop: each request's latency counts from when it was due,
  *    so a stall is not hidden by the sender waiting), without pruning: `--seconds`/2 before the
  *    pruning phase and as long after it, pooled;
- * 3. the same load while `prune` runs as the worker runs it (1,000-row batches, 20 ms pauses,
- *    30-day window) until the backlog is gone (at least `--seconds`).
+ * 3. the same load while `prune` runs as the worker runs it (1,000-row batches, resting as long
+ *    as each batch took and at least 20 ms, 30-day window) until the backlog is gone (at least `--seconds`).
  *
  * Prints both p99s and their ratio (target ≤ 2), rows pruned per second, and the machine's load
  * average around each phase (the machine may be shared: compare the ratio, not absolute times).
@@ -151,6 +151,7 @@ async function paced(port: number, rate: number, until: () => boolean, minSecond
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const latencies: number[] = [];
   let failed = 0;
+  const failures = new Map<number, number>();
   const inFlight: Promise<void>[] = [];
   const started = performance.now();
   for (let i = 0; ; i++) {
@@ -161,14 +162,17 @@ async function paced(port: number, rate: number, until: () => boolean, minSecond
     inFlight.push(
       send(port, agent).then((status) => {
         latencies.push(performance.now() - due);
-        if (status < 200 || status >= 300) failed++;
+        if (status < 200 || status >= 300) {
+          failed++;
+          failures.set(status, (failures.get(status) ?? 0) + 1);
+        }
       }),
     );
     if (inFlight.length > 1000) await Promise.all(inFlight.splice(0, 500));
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return summarize(latencies, failed, (performance.now() - started) / 1000);
+  return { ...summarize(latencies, failed, (performance.now() - started) / 1000), failures };
 }
 
 function summarize(latencies: number[], failed: number, seconds: number) {
@@ -210,18 +214,23 @@ async function main(): Promise<void> {
     let pruning = true;
     let pruneSeconds = 0;
     const pruneStarted = performance.now();
-    const pruned = prune(db, { schema: 'clerk', days: 30, batchSize: 1000, pauseMs: 20 }).finally(() => {
+    const pruned = prune(db, { schema: 'clerk', days: 30, batchSize: 1000, pauseMs: 20, restRatio: 1 }).finally(() => {
       pruning = false;
       pruneSeconds = (performance.now() - pruneStarted) / 1000;
     });
     const busy = await paced(port, rate, () => !pruning, SECONDS);
     const result = await pruned;
     log(`while pruning: ${describe(busy)} (load ${loadB} → ${loadavg()})`);
+    // Status 0: the connection failed (reset, refused) before any answer.
+    for (const [phase, r] of [['before', before], ['while pruning', busy]] as const) {
+      if (r.failures.size > 0) log(`failed requests ${phase} by status: ${JSON.stringify(Object.fromEntries(r.failures))}`);
+    }
     log(`pruned ${result.events} events in ${pruneSeconds.toFixed(1)} s: ${Math.round(result.events / pruneSeconds)} rows/s`);
 
     const loadC = loadavg();
     const after = await paced(port, rate, () => true, SECONDS / 2);
     log(`without pruning (after): ${describe(after)} (load ${loadC} → ${loadavg()})`);
+    if (after.failures.size > 0) log(`failed requests after by status: ${JSON.stringify(Object.fromEntries(after.failures))}`);
     const quiet = summarize([...before.latencies, ...after.latencies], before.failed + after.failed, before.seconds + after.seconds);
     log(`without pruning (pooled): ${describe(quiet)}`);
     const left = await db.query<{ n: string }>(`select count(*)::text as n from clerk.webhook_events where id like 'msg_old_%'`);

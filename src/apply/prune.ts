@@ -40,6 +40,12 @@ export interface PruneOptions {
   dryRun?: boolean;
   /** Pause between batches, so intake and apply get the database in between. @default 0 */
   pauseMs?: number;
+  /**
+   * Also rest this many times as long as the last batch took: 1 keeps the pruner's share of the
+   * database at about half of one connection whatever the machine, so a large backlog drains
+   * steadily instead of competing with intake. @default 0
+   */
+  restRatio?: number;
   /** Checked between batches: true stops the run (the rest waits for the next one). */
   shouldStop?: () => boolean;
   onProgress?: (progress: PruneProgress) => void;
@@ -93,13 +99,17 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
   const s = quoteIdentifier(options.schema);
   const progress: PruneProgress = { events: 0, outbox: 0 };
   const result = (extra: { busy?: boolean; stopped?: boolean } = {}): PruneResult => ({ ...progress, cutoff, dryRun: false, busy: extra.busy ?? false, stopped: extra.stopped ?? false });
-  const pause = () => (options.pauseMs ? new Promise((r) => setTimeout(r, options.pauseMs)) : Promise.resolve());
+  const pause = (batchMs: number) => {
+    const ms = Math.max(options.pauseMs ?? 0, batchMs * (options.restRatio ?? 0));
+    return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+  };
 
   // The keyset: each batch starts at the received_at where the last one stopped, so the rows it
   // leaves behind (pending, dead, locked) are read once per run, not once per batch.
   let after = '-infinity';
   for (;;) {
     if (options.shouldStop?.()) return result({ stopped: true });
+    const batchStarted = Date.now();
     const batch = await db.transaction(async (tx) => {
       if (!(await tryLock(tx, options.schema))) return null;
       const r = await tx.query<{ n: string | number; last: string | null }>(
@@ -122,11 +132,12 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
     after = batch.last;
     progress.events += batch.n;
     options.onProgress?.({ ...progress });
-    await pause();
+    await pause(Date.now() - batchStarted);
   }
 
   for (;;) {
     if (options.shouldStop?.()) return result({ stopped: true });
+    const batchStarted = Date.now();
     const n = await db.transaction(async (tx) => {
       if (!(await tryLock(tx, options.schema))) return null;
       // The row stays as the record that this (kind, key) was sent: without it a redelivery of the
@@ -146,7 +157,7 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
     if (n === 0) break;
     progress.outbox += n;
     options.onProgress?.({ ...progress });
-    await pause();
+    await pause(Date.now() - batchStarted);
   }
   return result();
 }
@@ -203,7 +214,7 @@ export class PruneSchedule {
     const o = this.#options;
     const started = Date.now();
     try {
-      const result = await prune(o.db, { schema: o.schema, days: o.days, batchSize: o.batchSize, pauseMs: o.pauseMs ?? 20, shouldStop: () => this.#stopping });
+      const result = await prune(o.db, { schema: o.schema, days: o.days, batchSize: o.batchSize, pauseMs: o.pauseMs ?? 20, restRatio: 1, shouldStop: () => this.#stopping });
       const counts = { events: result.events, outbox: result.outbox, days: o.days, ms: Date.now() - started };
       if (result.events + result.outbox > 0) o.logger.info(counts, 'retention: pruned old inbox events and sent side effects');
       else o.logger.debug({ ...counts, busy: result.busy }, 'retention: nothing to prune');
