@@ -22,6 +22,7 @@ export {
   Worker, Runner, drainEvents, replayEvents, applyBatch, applyInline, claimEvents, enqueueSideEffects, enqueueBatchSideEffects, NO_SIDE_EFFECTS, DEFAULT_WORKER_SETTINGS,
   type WorkerOptions, type WorkerSettings, type RunningWorker, type DrainSummary, type DrainResult, type ReplaySelector, type ReplayableStatus,
   type ApplyDeps, type EventOutcome, type OutcomeCounts, type RetrySettings, type SideEffectRules,
+  type PruneOptions, type PruneProgress, type PruneResult,
 } from './apply/index.js';
 export { enqueueOutbox, enqueueOutboxMany, OUTBOX_CHANNEL, type OutboxItem } from './outbox/enqueue.js';
 export { OutboxRegistry, type OutboxHandler } from './outbox/registry.js';

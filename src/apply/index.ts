@@ -8,6 +8,7 @@ export { applyBatch, applyInTransaction, recordFailure, type ApplyDeps, type Bat
 export { claimEvents, type ClaimArgs, type ClaimedEvent } from './claim.js';
 export { drainEvents, type DrainResult } from './drain.js';
 export { applyInline } from './inline.js';
+export { prune, countPrunable, PruneSchedule, PRUNABLE_EVENT_STATUSES, type PruneOptions, type PruneProgress, type PruneResult, type PruneScheduleOptions } from './prune.js';
 export { replayEvents, type ReplaySelector, type ReplayableStatus } from './replay.js';
 export { anySideEffects, enqueueBatchSideEffects, enqueueSideEffects, NO_SIDE_EFFECTS, type SideEffectRules } from './side-effects.js';
 export { DEFAULT_WORKER_SETTINGS, Worker, type WorkerOptions, type WorkerSettings } from './worker.js';

@@ -15,6 +15,7 @@ import type { ApplyDeps, EventOutcome } from './apply-batch.js';
 import { drainEvents, type DrainResult } from './drain.js';
 import { applyInline } from './inline.js';
 import { intakeApply } from './intake.js';
+import { PruneSchedule } from './prune.js';
 import { effectiveRules, type SideEffectRules } from './side-effects.js';
 import { Worker, type WorkerSettings } from './worker.js';
 
@@ -29,6 +30,8 @@ export interface RunnerOptions {
   sideEffects: SideEffectRules;
   worker: WorkerSettings & { shutdownTimeoutMs: number };
   outbox: DispatcherSettings;
+  /** Retention in days (decision 0005); 0 keeps everything. The apply worker prunes on a timer. */
+  retentionDays?: number;
   /** What is on and off among the senders, logged once when work first starts. */
   notes: readonly string[];
   onApply?: (type: string, outcome: Exclude<EventOutcome, 'skipped'>, elapsedMs: number) => void;
@@ -69,10 +72,14 @@ export class Runner {
     const concurrency = db.kind === 'pglite' ? 1 : o.worker.concurrency;
     const worker = apply ? new Worker({ ...deps, ...o.worker, concurrency }) : undefined;
     const dispatcher = dispatch && o.registry.kinds().length > 0 ? this.#dispatcher(db, true) : undefined;
+    // Pruning goes with applying: every deployment that applies events runs it, serve or worker.
+    const retentionDays = o.retentionDays ?? 0;
+    const pruning = apply && retentionDays > 0 ? new PruneSchedule({ db, schema: o.schema, days: retentionDays, logger: o.logger }) : undefined;
     worker?.start();
     dispatcher?.start();
+    pruning?.start();
     o.logger.info(
-      { apply, dispatch: dispatcher !== undefined, concurrency, batchSize: o.worker.batchSize, kinds: dispatcher ? o.registry.kinds() : [] },
+      { apply, dispatch: dispatcher !== undefined, concurrency, batchSize: o.worker.batchSize, kinds: dispatcher ? o.registry.kinds() : [], retentionDays },
       'clerk-sync worker started',
     );
     let stopping: Promise<void> | undefined;
@@ -83,7 +90,7 @@ export class Runner {
         (stopping ??= (async () => {
           this.#running.delete(handle);
           const timeoutMs = o.worker.shutdownTimeoutMs;
-          await Promise.all([worker?.stop({ timeoutMs }), dispatcher?.stop({ timeoutMs })]);
+          await Promise.all([worker?.stop({ timeoutMs }), dispatcher?.stop({ timeoutMs }), pruning?.stop()]);
           o.logger.info('clerk-sync worker stopped');
         })()),
     };

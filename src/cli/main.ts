@@ -11,10 +11,11 @@ import * as worker from './commands/worker.js';
 import * as drain from './commands/drain.js';
 import * as replay from './commands/replay.js';
 import * as reproject from './commands/reproject.js';
+import * as prune from './commands/prune.js';
 
 type Command = { summary: string; help: string; run(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> };
 
-export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile, reproject };
+export const commands: Record<string, Command> = { serve, worker, drain, replay, migrate, send, status, doctor, backfill, reconcile, reproject, prune };
 
 const usage = `Usage: clerk-sync <command> [options]
 
@@ -46,6 +47,8 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
     const known = knownFailure(error);
     if (error instanceof ClerkSyncError) console.error(`clerk-sync ${name}: ${error.message}`);
     else if ((error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error(`clerk-sync ${name}: ${(error as Error).message}\n\n${command.help}`);
+    // A bad option value: the message names the option and what it takes; no stack trace.
+    else if ((error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) console.error(`clerk-sync ${name}: ${(error as Error).message}`);
     else if (known) console.error(`clerk-sync ${name}: ${known}`);
     else console.error(`clerk-sync ${name} failed:`, error);
     return (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;

@@ -9,6 +9,10 @@ import type { Db } from './db.js';
 import type { Templates } from './sender.js';
 import { ClerkSyncError } from './errors.js';
 
+/** A century: beyond it "keep forever" (0) says what is meant, and the interval arithmetic stays in range. */
+export const MAX_RETENTION_DAYS = 36_500;
+const RETENTION_DAYS_RULE = `a whole number of days from 0 to ${MAX_RETENTION_DAYS}, or false to keep everything`;
+
 const secretList = z.union([z.string(), z.array(z.string())]);
 
 export const optionsSchema = z
@@ -27,6 +31,16 @@ export const optionsSchema = z
     mode: z.enum(['worker', 'inline']).default('worker'),
     /** `soft` keeps a deleted user's data; `scrub` erases personal fields. @default "soft" */
     deleteMode: z.enum(['soft', 'scrub']).default('soft'),
+    /**
+     * Applied, stale and ignored inbox events older than this many days are deleted, and side
+     * effects sent that long ago lose their payload (decision 0005); dead letters and unsent side
+     * effects are kept. 0 or false: keep everything forever. @default 30
+     */
+    retentionDays: z
+      .union([z.number(), z.literal(false)], { error: RETENTION_DAYS_RULE })
+      .refine((v) => v === false || (Number.isInteger(v) && v >= 0 && v <= MAX_RETENTION_DAYS), RETENTION_DAYS_RULE)
+      .transform((v) => (v === false ? 0 : v))
+      .default(30),
     /**
      * Also honour the grants in users.public_metadata (`role`, `permissions`, `organizationId`) in
      * `can()` for the metadata's organization; pass `{ metadataGrants: sync.config.metadataGrants }`

@@ -220,6 +220,13 @@ export const ENV_TABLE = [
     description: 'standalone server: time to send the whole request',
   },
   {
+    name: 'CLERK_SYNC_RETENTION_DAYS',
+    option: 'retentionDays',
+    parse: 'int',
+    default: '30',
+    description: 'applied, stale and ignored inbox events older than this many days are deleted, and side effects sent that long ago keep only their `(kind, key)` row; dead letters, pending and failed events and unsent side effects are kept. `0` (option: `0` or `false`) keeps everything forever. A whole number from 0 to 36500, else `invalid_config` ([operations](../operations.md#retention), [decision 0005](../decisions/0005-retention.md))',
+  },
+  {
     name: 'CLERK_SYNC_DELIVERY_TIMEOUT_MS',
     option: 'deliveryTimeoutMs',
     parse: 'int',

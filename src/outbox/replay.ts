@@ -1,7 +1,8 @@
 /**
  * Puts side effects back in line: dead ones after fixing a sender's configuration, or chosen
  * ids. Attempts start again from zero. Sent rows are left alone unless named by id, because the
- * outbox's promise is "once per (kind, key)": resending a sent effect is a deliberate act.
+ * outbox's promise is "once per (kind, key)": resending a sent effect is a deliberate act. A row
+ * whose payload retention dropped (`pruned_at` set) is never requeued: there is nothing to send.
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
@@ -24,6 +25,7 @@ export async function replayOutbox(db: Queryable, schema: string, selector: Outb
           set status = 'pending', attempts = 0, last_error = null, next_attempt_at = now(), sent_at = null, sending_since = null
         where (case when $1 then id = any($2::bigint[]) else status = any($3::text[]) end)
           and ($4::text is null or kind = $4)
+          and pruned_at is null
        returning id
      )
      select count(*)::int as n, pg_notify('${OUTBOX_CHANNEL}', '') from replayed having count(*) > 0`,

@@ -26,6 +26,7 @@ import { createMetrics, createQueueStatsReader, handleMetricsRequest, type Clerk
 import { replayOutbox, type OutboxReplaySelector } from '../outbox/replay.js';
 import { OutboxRegistry } from '../outbox/registry.js';
 import { Runner, type DrainSummary, type RunningWorker } from '../apply/runner.js';
+import { prune, retentionOrThrow, type PruneOptions, type PruneResult } from '../apply/prune.js';
 import type { ReplaySelector } from '../apply/replay.js';
 import { Hooks, PROJECTIONS, reproject, type ReprojectOptions, type ReprojectResult } from '../projections/index.js';
 import { configuredSenders } from '../senders/index.js';
@@ -86,6 +87,8 @@ export interface ClerkSync {
   replay(selector: ReplaySelector): Promise<number>;
   /** Queues side effects to be sent again (dead ones by default); returns how many. */
   replayOutbox(selector?: OutboxReplaySelector): Promise<number>;
+  /** Retention now (decision 0005): `days` defaults to `retentionDays`; throws invalid_config when that is 0 and none is given. */
+  prune(options?: Partial<Omit<PruneOptions, 'schema'>>): Promise<PruneResult>;
   close(): Promise<void>;
 }
 
@@ -239,6 +242,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     worker: config.worker,
     outbox: config.outbox,
     notes: builtIn.notes,
+    retentionDays: config.retentionDays,
     onApply: (type, outcome, ms) => metricsInstance?.observeApply(type, outcome, ms),
   });
   // Inline mode (serverless): apply in the request (at intake, or else right after the inbox
@@ -289,6 +293,7 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     reproject: async (options = {}) => reproject(await ready(), { ...options, schema: config.schema, projections: PROJECTIONS }),
     replay: async (selector) => replayEvents(await ready(), config.schema, selector),
     replayOutbox: async (selector = { statuses: ['dead'] }) => replayOutbox(await ready(), config.schema, selector),
+    prune: async (options = {}) => prune(await ready(), { ...options, days: options.days ?? retentionOrThrow(config.retentionDays), schema: config.schema }),
     db: ready,
     migrate: runMigrations,
     async readiness() {

@@ -95,7 +95,7 @@ describe('clerk-sync serve', () => {
     const top = runCli(['--help'], {});
     expect(top.status).toBe(0);
     const lines = top.stdout.split('\n').filter((l) => /^  [a-z]+ +\S/.test(l));
-    expect(lines.map((l) => l.trim().split(/\s+/)[0])).toEqual(['serve', 'worker', 'drain', 'replay', 'migrate', 'send', 'status', 'doctor', 'backfill', 'reconcile', 'reproject']);
+    expect(lines.map((l) => l.trim().split(/\s+/)[0])).toEqual(['serve', 'worker', 'drain', 'replay', 'migrate', 'send', 'status', 'doctor', 'backfill', 'reconcile', 'reproject', 'prune']);
     for (const line of lines) {
       expect(line, line).toMatch(/\.$/);
       expect(line.length, line).toBeLessThanOrEqual(110);

@@ -147,5 +147,14 @@ export const migrations: Migration[] = [
       "ALTER TABLE \"clerk\".\"payment_attempts\" ADD COLUMN \"payment_method_last4\" text;",
       "-- Where `clerk-sync reproject` stands in each table, so a run cut short resumes where it stopped.\nCREATE TABLE \"clerk\".\"reproject_state\" (\n\t\"table_name\" text PRIMARY KEY NOT NULL,\n\t\"after_id\" text,\n\t\"rows_done\" bigint DEFAULT 0 NOT NULL,\n\t\"started_at\" timestamp with time zone DEFAULT now() NOT NULL,\n\t\"finished_at\" timestamp with time zone\n);"
     ]
+  },
+  {
+    "id": 9,
+    "name": "0008_retention",
+    "checksum": "76b738591447c399",
+    "statements": [
+      "-- Retention (decision 0005). Inbox events past the window are deleted through the existing\n-- `webhook_events_received_idx` (received_at), so the table intake writes gets no new index.\n-- Sent side effects past the window keep their row as the record that (kind, key) was sent, and\n-- lose the payload: pruned_at says when. Adding a nullable column rewrites nothing.\nALTER TABLE \"clerk\".\"outbox\" ADD COLUMN \"pruned_at\" timestamp with time zone;",
+      "-- The sent rows not pruned yet, oldest first: what each prune batch reads. Only the outbox\n-- (one row per side effect, a small share of events) pays for it.\nCREATE INDEX \"outbox_prunable_idx\" ON \"clerk\".\"outbox\" USING btree (\"sent_at\") WHERE \"status\" = 'sent' AND \"pruned_at\" IS NULL;"
+    ]
   }
 ];

@@ -60,10 +60,13 @@ export const outbox = clerk.table(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     /** Set by a claim, cleared when its outcome is recorded: still set at the next claim, the last send's fate is unknown. */
     sendingSince: timestamp('sending_since', { withTimezone: true }),
+    /** Set when retention dropped the payload of this sent row; the row stays so (kind, key) is never sent twice. */
+    prunedAt: timestamp('pruned_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('outbox_kind_key_idx').on(t.kind, t.key),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'failed')`),
+    index('outbox_prunable_idx').on(t.sentAt).where(sql`${t.status} = 'sent' and ${t.prunedAt} is null`),
     check('outbox_status_check', sql`${t.status} in ('pending', 'sent', 'failed', 'dead')`),
   ],
 );
