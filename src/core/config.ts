@@ -1,9 +1,10 @@
 /**
- * Options of clerk-sync, validated once with zod into a frozen ResolvedConfig, and the mapping
- * from environment variables to options. Nothing in the library reads `process.env`: the CLI
- * passes it to `optionsFromEnv`, and apps may do the same.
+ * Options of clerk-sync, validated once into a frozen ResolvedConfig, and the mapping from
+ * environment variables to options. Nothing in the library reads `process.env`: the CLI passes it
+ * to `optionsFromEnv`, and apps may do the same. The validators are zod's spelling without zod
+ * (options-schema.ts says why).
  */
-import { z } from 'zod';
+import { safeParse, z, type Input, type Output } from './options-schema.js';
 import type { Logger } from 'pino';
 import type { Db } from './db.js';
 import type { Templates } from './sender.js';
@@ -185,13 +186,13 @@ export const optionsSchema = z
   })
   .strict();
 
-export type ClerkSyncOptions = z.input<typeof optionsSchema>;
-export type ResolvedConfig = Readonly<z.output<typeof optionsSchema>>;
+export type ClerkSyncOptions = Input<typeof optionsSchema>;
+export type ResolvedConfig = Readonly<Output<typeof optionsSchema>>;
 
 export function resolveConfig(options: ClerkSyncOptions = {}): ResolvedConfig {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
+  const parsed = safeParse(optionsSchema, options);
+  if (parsed.issues.length > 0) {
+    const issues = parsed.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
     throw new ClerkSyncError('invalid_config', `Invalid clerk-sync options: ${issues}`);
   }
   return Object.freeze(parsed.data);
