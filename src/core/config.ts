@@ -1,9 +1,10 @@
 /**
- * Options of clerk-sync, validated once with zod into a frozen ResolvedConfig. The mapping from
+ * Options of clerk-sync, validated once into a frozen ResolvedConfig. The mapping from
  * environment variables to options is the table in ./env.ts; nothing in the library reads
- * `process.env`: the CLI passes it to `optionsFromEnv`, and apps may do the same.
+ * `process.env`: the CLI passes it to `optionsFromEnv`, and apps may do the same. The validators
+ * are zod's spelling without zod (options-schema.ts says why).
  */
-import { z } from 'zod';
+import { safeParse, z, type Input, type Output } from './options-schema.js';
 import type { Logger } from 'pino';
 import type { Db } from './db.js';
 import type { Templates } from './sender.js';
@@ -37,8 +38,7 @@ export const optionsSchema = z
      * effects are kept. 0 or false: keep everything forever. @default 30
      */
     retentionDays: z
-      .union([z.number(), z.literal(false)], { error: RETENTION_DAYS_RULE })
-      .refine((v) => v === false || (Number.isInteger(v) && v >= 0 && v <= MAX_RETENTION_DAYS), RETENTION_DAYS_RULE)
+      .union([z.number().int(RETENTION_DAYS_RULE).min(0, RETENTION_DAYS_RULE).max(MAX_RETENTION_DAYS, RETENTION_DAYS_RULE), z.literal(false)])
       .transform((v) => (v === false ? 0 : v))
       .default(30),
     /**
@@ -207,13 +207,13 @@ export const optionsSchema = z
   })
   .strict();
 
-export type ClerkSyncOptions = z.input<typeof optionsSchema>;
-export type ResolvedConfig = Readonly<z.output<typeof optionsSchema>>;
+export type ClerkSyncOptions = Input<typeof optionsSchema>;
+export type ResolvedConfig = Readonly<Output<typeof optionsSchema>>;
 
 export function resolveConfig(options: ClerkSyncOptions = {}): ResolvedConfig {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
+  const parsed = safeParse(optionsSchema, options);
+  if (parsed.issues.length > 0) {
+    const issues = parsed.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
     throw new ClerkSyncError('invalid_config', `Invalid clerk-sync options: ${issues}`);
   }
   return Object.freeze(parsed.data);

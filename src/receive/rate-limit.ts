@@ -12,7 +12,7 @@
  * route modules at build time); the Redis connection opens on first use.
  */
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import { missingPackage } from '../core/optional.js';
 import { parseNetworks, parseTrustProxy, rateLimitKey, resolveClientIp, type HeaderLookup, type NetworkList } from './client-ip.js';
@@ -51,6 +51,12 @@ export interface DeliveryLimits {
 }
 
 const REDIS_FIRST_CONTACT_MS = 1500;
+
+type LimiterPackage = typeof import('rate-limiter-flexible');
+let limiterPackage: Promise<LimiterPackage> | undefined;
+// Imported by the first delivery that counts, not with the route module: a cold start that
+// imports the route pays for the limiters only when a request needs them.
+const loadLimiterPackage = (): Promise<LimiterPackage> => (limiterPackage ??= import('rate-limiter-flexible'));
 
 function secondsOf(res: RateLimiterRes): number {
   return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -144,48 +150,50 @@ class RedisLink {
 /** One budget: `points` per window per key, in Redis when it answers, else in memory. */
 class Budget {
   readonly points: number;
-  readonly #memory: RateLimiterMemory;
   readonly #link: RedisLink | undefined;
   readonly #options: { points: number; duration: number; keyPrefix: string };
+  #memory: RateLimiterMemory | undefined;
   #redis: RateLimiterRedis | undefined;
 
   constructor(name: string, points: number, settings: RateLimitSettings, link: RedisLink | undefined) {
     this.points = points;
     this.#options = { points, duration: settings.windowSeconds, keyPrefix: `${settings.keyPrefix}:${name}` };
-    this.#memory = new RateLimiterMemory(this.#options);
     this.#link = link;
   }
 
-  async #limiter(): Promise<RateLimiterMemory | RateLimiterRedis> {
+  /** The limiter to count with now, the in-memory one to fall back to, and the package's result class. */
+  async #limiters(): Promise<{ active: RateLimiterMemory | RateLimiterRedis; memory: RateLimiterMemory; Res: typeof RateLimiterRes }> {
+    const limiters = await loadLimiterPackage();
+    const memory = (this.#memory ??= new limiters.RateLimiterMemory(this.#options));
     const client = await this.#link?.ready();
-    if (!client) return this.#memory;
-    this.#redis ??= new RateLimiterRedis({ ...this.#options, storeClient: client, rejectIfRedisNotReady: true });
-    return this.#redis;
+    if (!client) return { active: memory, memory, Res: limiters.RateLimiterRes };
+    this.#redis ??= new limiters.RateLimiterRedis({ ...this.#options, storeClient: client, rejectIfRedisNotReady: true });
+    return { active: this.#redis, memory, Res: limiters.RateLimiterRes };
   }
 
   /** The count of a key, or null when it has none; Redis errors fall back to memory. */
   async get(key: string): Promise<RateLimiterRes | null> {
-    const limiter = await this.#limiter();
+    const { active, memory } = await this.#limiters();
     try {
-      return await limiter.get(key);
+      return await active.get(key);
     } catch (error) {
-      if (limiter === this.#memory) throw error;
+      if (active === memory) throw error;
       this.#link?.degrade(error);
-      return this.#memory.get(key);
+      return memory.get(key);
     }
   }
 
   /** Counts one; resolves to the new count, including when it went over the budget. */
   async consume(key: string): Promise<RateLimiterRes> {
-    const limiter = await this.#limiter();
+    const { active, memory, Res } = await this.#limiters();
     try {
-      return await limiter.consume(key);
+      return await active.consume(key);
     } catch (error) {
-      if (error instanceof RateLimiterRes) return error;
-      if (limiter === this.#memory) throw error;
+      if (error instanceof Res) return error;
+      if (active === memory) throw error;
       this.#link?.degrade(error);
-      return this.#memory.consume(key).catch((over: unknown) => {
-        if (over instanceof RateLimiterRes) return over;
+      return memory.consume(key).catch((over: unknown) => {
+        if (over instanceof Res) return over;
         throw over;
       });
     }

@@ -1,42 +1,36 @@
 /**
- * Composition root: `createClerkSync(options)` wires the database, the receiver and the later
- * stages. Construction is synchronous and touches nothing outside the process (Next.js imports
- * route modules at build time without env or database); the database is opened, and migrated
- * when `autoMigrate` is on, on first use.
+ * Composition root: `createClerkSync(options)` builds the stages in the order data flows through
+ * them: database (database.ts) → metrics, which observe the rest (metrics.ts) → receiver and inbox
+ * (intake.ts) → apply and side effects (processing.ts) → the operator's tools (operator.ts).
+ * Construction is synchronous and touches nothing outside the process (Next.js imports route
+ * modules at build time without env or database); each stage opens what it needs, and imports
+ * the code for it, on first use.
  */
 import type { Logger } from 'pino';
 import { resolveConfig, type ClerkSyncOptions, type ResolvedConfig } from '../core/config.js';
 import type { Db } from '../core/db.js';
-import { isDatabaseUnavailable } from '../core/db.js';
-import { errorBody } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { migrate, pendingMigrations, type MigrateResult } from '../db/migrate.js';
-import { InboxWriter } from '../inbox/group-commit.js';
+import type { MigrateResult } from '../db/migrate.js';
 import type { InboxItem } from '../inbox/enqueue.js';
-import { beforeDeadline, deliveryDeadline, handleWebhookRequest, receiveDelivery, TIMED_OUT, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
+import type { Delivery, DeliveryOutcome, ReceiverAnswer } from '../receive/receiver.js';
 import { createDeliveryLimits } from '../receive/rate-limit.js';
 import { parseSigningSecrets, type SigningKey } from '../verify/index.js';
-import { applyBatch, applyInTransaction, type ApplyDeps } from '../apply/apply-batch.js';
-import { applyAtIntake } from '../apply/intake.js';
-import { replayEvents } from '../apply/replay.js';
-import { NO_SIDE_EFFECTS } from '../apply/side-effects.js';
-import { DEFAULT_WORKER_SETTINGS } from '../apply/worker.js';
-import { createBackfillService, type BackfillService } from '../backfill/index.js';
-import { createMetrics, createQueueStatsReader, handleMetricsRequest, type ClerkSyncMetrics } from '../metrics/index.js';
-import { replayOutbox, type OutboxReplaySelector } from '../outbox/replay.js';
-import { OutboxRegistry } from '../outbox/registry.js';
-import { Runner, type DrainSummary, type RunningWorker } from '../apply/runner.js';
-import { prune, retentionOrThrow, type PruneOptions, type PruneResult } from '../apply/prune.js';
+import type { BackfillService } from '../backfill/service.js';
+import type { ClerkSyncMetrics } from '../metrics/index.js';
+import type { OutboxReplaySelector } from '../outbox/replay.js';
+import type { OutboxRegistry } from '../outbox/registry.js';
+import type { DrainSummary, RunningWorker } from '../apply/runner.js';
 import type { ReplaySelector } from '../apply/replay.js';
-import { Hooks, PROJECTIONS, reproject, type ReprojectOptions, type ReprojectResult } from '../projections/index.js';
-import { configuredSenders } from '../senders/index.js';
+import type { Hooks } from '../projections/hooks.js';
+import type { ReprojectOptions, ReprojectResult } from '../projections/reproject.js';
+import type { PruneOptions, PruneResult } from '../apply/prune.js';
+import { createDatabase, type Readiness } from './database.js';
+import { createIntake } from './intake.js';
+import { createLazyMetrics } from './metrics.js';
+import { createOperator } from './operator.js';
+import { createProcessing } from './processing.js';
 
-export interface Readiness {
-  ok: boolean;
-  database: 'ok' | 'unreachable' | 'error';
-  pendingMigrations: string[];
-  message?: string;
-}
+export type { Readiness } from './database.js';
 
 export interface ClerkSync {
   readonly config: ResolvedConfig;
@@ -101,237 +95,51 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
   // Built here so a malformed allow-list or trustProxy fails at construction; Redis opens on first use.
   const limits = createDeliveryLimits(config, logger);
 
-  let opened: Promise<Db> | undefined;
-  let migrated: Promise<unknown> | undefined;
-  const openDb = (): Promise<Db> => {
-    opened ??= (async () => {
-      if (config.db) return config.db;
-      // Each driver is imported by the first connection that needs it: a route on Postgres never
-      // loads PGlite, and importing the route loads neither.
-      if (config.databaseUrl) {
-        const { createPgDb } = await import('../db/pg.js');
-        return createPgDb({ connectionString: config.databaseUrl, max: config.poolSize, preparedStatements: config.preparedStatements });
-      }
-      const { createPGliteDb } = await import('../db/pglite.js');
-      return createPGliteDb(config.dataDir);
-    })();
-    return opened;
-  };
-  const runMigrations = async () => migrate(await openDb(), { schema: config.schema });
-  const ready = async (): Promise<Db> => {
-    const db = await openDb();
-    if (config.autoMigrate) {
-      migrated ??= runMigrations().catch((error: unknown) => {
-        migrated = undefined; // retry on the next request (the database may have been down)
-        throw error;
-      });
-      await migrated;
-    }
-    return db;
-  };
-
-  const listeners: Array<(o: DeliveryOutcome, ms: number) => void> = [];
-  let afterCommit: ((item: InboxItem, commit: { appliedAtIntake: boolean }) => Promise<void>) | undefined;
-  let receiverDeps: ReceiverDeps | undefined;
-  const deps = async (): Promise<ReceiverDeps> => {
-    if (receiverDeps) return receiverDeps;
-    const db = await ready();
-    receiverDeps = {
-      keys,
-      db,
-      schema: config.schema,
-      // Apply at intake only where this process applies events anyway, so the hooks, senders and
-      // side-effect rules are those its worker would use (apply/intake.ts).
-      writer: new InboxWriter(db, config.schema, config.intake, () =>
-        config.intake.apply && (config.mode === 'inline' || runner.applying) ? runner.intake : undefined,
-      ),
-      maxBodyBytes: config.maxBodyBytes,
-      toleranceSeconds: config.toleranceSeconds,
-      now,
-      logger,
-      afterCommit: (item, commit) => (afterCommit ? afterCommit(item, commit) : Promise.resolve()),
-      onOutcome: (o, ms) => {
-        for (const l of listeners) l(o, ms);
-      },
-      limits,
-      deliveryTimeoutMs: config.deliveryTimeoutMs,
-    };
-    return receiverDeps;
-  };
-
-  const unavailable = (error: unknown): ReceiverAnswer => {
-    const down = isDatabaseUnavailable(error);
-    logger.error({ err: { message: (error as Error)?.message } }, down ? 'database unavailable' : 'clerk-sync failed to start');
-    return {
-      status: down ? 503 : 500,
-      body: down ? errorBody('database_unavailable') : errorBody('internal_error'),
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    };
-  };
-
-  /** The receiver's dependencies, within the delivery's deadline: the first use opens and migrates the database. */
-  const depsBefore = async (arrivedAt: number): Promise<ReceiverDeps | ReceiverAnswer> => {
-    try {
-      const d = await beforeDeadline(deps(), deliveryDeadline(config, arrivedAt));
-      if (d === TIMED_OUT) return unavailable(Object.assign(new Error('the database did not answer within the delivery timeout'), { code: 'ETIMEDOUT' }));
-      return d;
-    } catch (error) {
-      return unavailable(error);
-    }
-  };
-
-  const receive = async (delivery: Delivery): Promise<ReceiverAnswer> => {
-    const arrivedAt = delivery.arrivedAt ?? performance.now();
-    const d = await depsBefore(arrivedAt);
-    return 'writer' in d ? receiveDelivery(d, { ...delivery, arrivedAt }) : d;
-  };
-
-  const handleWebhook = async (request: Request, context?: { clientIp?: string }): Promise<Response> => {
-    const arrivedAt = performance.now();
-    const d = await depsBefore(arrivedAt);
-    if (!('writer' in d)) return new Response(d.body, { status: d.status, headers: d.headers });
-    // Next.js passes its own second argument ({ params }): only a string clientIp is taken.
-    const clientIp = typeof context?.clientIp === 'string' ? context.clientIp : undefined;
-    return handleWebhookRequest(d, request, clientIp, arrivedAt);
-  };
-
-  // Created when first asked for (sync.metrics, handleMetrics; the standalone server at start),
-  // so an app that never serves /metrics never loads prom-client; until then nothing is counted.
-  let metricsInstance: ClerkSyncMetrics | undefined;
-  const metrics = (): ClerkSyncMetrics => (metricsInstance ??= createMetrics({ queueStats: createQueueStatsReader(ready, config.schema) }));
-  listeners.push((outcome, ms) => metricsInstance?.observeDelivery(outcome, ms));
-  // Backfilled events fire no side effects whatever the rules, so these apply paths need none;
-  // the app's hooks do run, as they do when the worker applies backfilled events.
-  const backfillApply = async (): Promise<ApplyDeps> => ({
-    db: await ready(),
-    schema: config.schema,
-    logger,
-    context: { schema: config.schema, deleteMode: config.deleteMode, hooks, logger },
-    effects: NO_SIDE_EFFECTS,
-    retry: DEFAULT_WORKER_SETTINGS,
-  });
-  const operator = createBackfillService({
-    db: ready,
-    schema: config.schema,
-    secretKey: config.clerkSecretKey,
-    apiUrl: config.clerkApiUrl,
-    requestsPerSecond: config.clerkApiRequestsPerSecond,
-    observer: {
-      observeBackfill: (resource, listed, stored) => metricsInstance?.observeBackfill(resource, listed, stored),
-      setBackfillProgress: (resource, done, total) => metricsInstance?.setBackfillProgress(resource, done, total),
-      observeBackfillRequest: (operation, status) => metricsInstance?.observeBackfillRequest(operation, status),
-    },
-    logger,
-    now,
-    apply: async (tx, ids) => applyInTransaction(tx, await backfillApply(), ids),
-    applyPage: async (tx, items) => void (await applyAtIntake(await backfillApply(), tx, items)),
-    applyBatch: async (ids) => (await applyBatch(await backfillApply(), ids)).counts,
-  });
-  const hooks = new Hooks();
-  const outbox = new OutboxRegistry();
-  const builtIn = configuredSenders(config);
-  for (const sender of builtIn.senders) outbox.register(sender.kind, sender);
-  const runner = new Runner({
-    db: ready,
-    schema: config.schema,
-    logger,
-    deleteMode: config.deleteMode,
-    hooks,
-    registry: outbox,
-    sideEffects: config.sideEffects,
-    worker: config.worker,
-    outbox: config.outbox,
-    notes: builtIn.notes,
-    retentionDays: config.retentionDays,
-    onApply: (type, outcome, ms) => metricsInstance?.observeApply(type, outcome, ms),
-  });
+  const database = createDatabase(config);
+  const metrics = createLazyMetrics(database.ready, config.schema);
+  const intake = createIntake({ config, keys, ready: database.ready, logger, now, limits });
+  intake.onDelivery((outcome, ms) => metrics.current()?.observeDelivery(outcome, ms));
+  const processing = createProcessing({ config, ready: database.ready, logger, metrics });
+  intake.applyWith(processing.intakeApplier);
   // Inline mode (serverless): apply in the request (at intake, or else right after the inbox
   // commit), then send. A failure is logged by the receiver and the answer stays 2xx: the event is
   // stored and waits for a worker or `clerk-sync drain`.
-  if (config.mode === 'inline') afterCommit = (item, commit) => runner.inline(item.id, commit);
-
-  // The admin page (views, queries) is loaded with its first request.
-  let adminHandler: Promise<(request: Request, context?: { clientIp?: string }) => Promise<Response>> | undefined;
-  const admin = config.adminToken
-    ? async (request: Request, context?: { clientIp?: string }): Promise<Response> => {
-        adminHandler ??= import('../admin/index.js').then(({ createAdminHandler }) =>
-          createAdminHandler({
-            db: ready,
-            schema: config.schema,
-            token: config.adminToken!,
-            logger,
-            now,
-            trustProxy: config.trustProxy,
-            replayEvents: async (ids) => replayEvents(await ready(), config.schema, { ids, statuses: ['dead', 'failed'] }),
-            replayOutbox: async () => replayOutbox(await ready(), config.schema, { statuses: ['dead'] }),
-          }),
-        );
-        return (await adminHandler)(request, context);
-      }
-    : async () => new Response(errorBody('not_found', 'The admin is off: set CLERK_SYNC_ADMIN_TOKEN'), { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  if (config.mode === 'inline') intake.setAfterCommit(processing.inline);
+  const operator = createOperator({ config, ready: database.ready, logger, now, metrics, hooks: processing.hooks });
 
   return {
     config,
     logger,
-    handleWebhook,
-    receive,
+    handleWebhook: intake.handleWebhook,
+    receive: intake.receive,
     get metrics() {
-      return metrics();
+      return metrics.get();
     },
-    handleMetrics: (request) => handleMetricsRequest(metrics(), request),
-    handleAdmin: admin,
+    handleMetrics: operator.handleMetrics,
+    handleAdmin: operator.handleAdmin,
     backfill: operator.backfill,
     reconcile: operator.reconcile,
     ensureUser: operator.ensureUser,
     ensureOrganization: operator.ensureOrganization,
     applyBackfilled: operator.applyBackfilled,
     backfillStatus: operator.backfillStatus,
-    hooks,
-    outbox,
-    startWorker: (options) => runner.start(options),
-    drain: (options) => runner.drain(options),
-    reproject: async (options = {}) => reproject(await ready(), { ...options, schema: config.schema, projections: PROJECTIONS }),
-    replay: async (selector) => replayEvents(await ready(), config.schema, selector),
-    replayOutbox: async (selector = { statuses: ['dead'] }) => replayOutbox(await ready(), config.schema, selector),
-    prune: async (options = {}) => prune(await ready(), { ...options, days: options.days ?? retentionOrThrow(config.retentionDays), schema: config.schema }),
-    db: ready,
-    migrate: runMigrations,
-    async readiness() {
-      const check = async (): Promise<Readiness> => {
-        const db = await openDb();
-        await db.query('select 1');
-        const pending = await pendingMigrations(db, { schema: config.schema });
-        return { ok: pending.length === 0, database: 'ok', pendingMigrations: pending };
-      };
-      try {
-        const checking = check();
-        checking.catch(() => {}); // past the timeout it goes on unheard
-        const answer = await beforeDeadline(checking, performance.now() + config.readyTimeoutMs);
-        if (answer === TIMED_OUT) return { ok: false, database: 'unreachable', pendingMigrations: [], message: `database did not answer within ${config.readyTimeoutMs} ms` };
-        return answer;
-      } catch (error) {
-        return {
-          ok: false,
-          database: isDatabaseUnavailable(error) ? 'unreachable' : 'error',
-          pendingMigrations: [],
-          // Never the driver's text: it can name the database user, host or schema.
-          message: isDatabaseUnavailable(error) ? 'database unreachable' : `database error${typeof (error as { code?: unknown }).code === 'string' ? ` (SQLSTATE ${(error as { code: string }).code})` : ''}`,
-        };
-      }
-    },
-    onDelivery(listener) {
-      listeners.push(listener);
-    },
-    setAfterCommit(fn) {
-      afterCommit = fn;
-    },
+    hooks: processing.hooks,
+    outbox: processing.outbox,
+    startWorker: processing.startWorker,
+    drain: processing.drain,
+    reproject: operator.reproject,
+    replay: operator.replay,
+    replayOutbox: operator.replayOutbox,
+    prune: operator.prune,
+    db: database.ready,
+    migrate: database.migrate,
+    readiness: database.readiness,
+    onDelivery: intake.onDelivery,
+    setAfterCommit: intake.setAfterCommit,
     async close() {
-      await runner.stopAll();
+      await processing.stop();
       await limits.close();
-      if (!opened || config.db) return;
-      // A database that never opened has nothing to close; its error was already the caller's.
-      const db = await opened.catch(() => undefined);
-      await db?.close();
+      await database.close();
     },
   };
 }
