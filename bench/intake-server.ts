@@ -6,7 +6,8 @@
  * is that folder), `baseline` (the seeds' hand-written route: Express + express.raw + svix's
  * Webhook.verify per request + one upsert per event on a pg pool of 10, no inbox), or `ceiling`
  * (answers 200 without any work: the most this machine and the load generator allow).
- * Prints `PORT <n>` when listening. Over IPC, runs the benchmark's queries `{ sql, params }` on clerk-sync's database
+ * An optional fourth argument, JSON, is merged into clerk-sync's `intake` options (to compare
+ * settings in one run). Prints `PORT <n>` when listening. Over IPC, runs the benchmark's queries `{ sql, params }` on clerk-sync's database
  * (PGlite is reachable only from this process).
  */
 import express from 'express';
@@ -17,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { createClerkSync, type ClerkSync } from '../src/service/clerk-sync.js';
 import { createStandaloneServer } from '../src/server/standalone.js';
 
-const [kind, databaseUrl, secret] = process.argv.slice(2) as [string, string, string];
+const [kind, databaseUrl, secret, intakeOptions] = process.argv.slice(2) as [string, string, string, string | undefined];
 
 async function baseline(): Promise<import('node:http').Server> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
@@ -52,7 +53,7 @@ async function baseline(): Promise<import('node:http').Server> {
 let sync: ClerkSync | undefined;
 
 async function clerkSync(applyAtIntake: boolean, pglite: boolean): Promise<import('node:http').Server> {
-  sync = createClerkSync({ ...(pglite ? { dataDir: databaseUrl } : { databaseUrl }), secret, logLevel: 'silent', poolSize: 10, intake: { apply: applyAtIntake } });
+  sync = createClerkSync({ ...(pglite ? { dataDir: databaseUrl } : { databaseUrl }), secret, logLevel: 'silent', poolSize: 10, intake: { ...(intakeOptions ? (JSON.parse(intakeOptions) as object) : {}), apply: applyAtIntake } });
   await sync.migrate();
   await sync.startWorker({ dispatch: false });
   const server = createStandaloneServer(sync);

@@ -20,6 +20,7 @@
  * is looked up: `lost` must be 0.
  *
  *   npm run bench:intake [-- --events 10000 --rounds 3 --connections 64 --no-pglite --profile DIR]
+ *   npm run bench:intake -- --only baseline:realistic,clerk-sync:realistic,variant --variant '{"maxInFlight":2}'
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     /** Comma-separated rows to run (see ROWS); default all. */
     only: { type: 'string' },
     'no-pglite': { type: 'boolean', default: false },
+    /** JSON `intake` options for an added row, `clerk-sync serve` with them (realistic bodies), to compare settings in one run. */
+    variant: { type: 'string' },
     /** Writes a V8 CPU profile of each receiver process into this folder. */
     profile: { type: 'string' },
     url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
@@ -56,6 +59,8 @@ interface Row {
   label: string;
   kind: Kind;
   bodies: 'realistic' | 'small';
+  /** JSON merged into clerk-sync's `intake` options. */
+  intake?: string;
   /** Fraction of EVENTS per run (PGlite is slower: fewer events keep the run short). */
   share: number;
 }
@@ -68,8 +73,9 @@ const ALL_ROWS: Row[] = [
   { label: 'clerk-sync serve', kind: 'clerk-sync', bodies: 'small', share: 1 },
   { label: 'clerk-sync serve on PGlite', kind: 'clerk-sync-pglite', bodies: 'realistic', share: 0.4 },
 ];
+if (values.variant) ALL_ROWS.splice(3, 0, { label: `clerk-sync serve, intake ${values.variant}`, kind: 'clerk-sync', bodies: 'realistic', share: 1, intake: values.variant });
 const ROWS = ALL_ROWS.filter((r) => !(values['no-pglite'] && r.kind === 'clerk-sync-pglite'))
-  .filter((r) => !values.only || values.only.split(',').includes(`${r.kind}:${r.bodies}`));
+  .filter((r) => !values.only || values.only.split(',').includes(`${r.kind}:${r.bodies}`) || (r.intake !== undefined && values.only.split(',').includes('variant')));
 
 const admin = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => queryOnce<T>(values.url!, sql, params);
 
@@ -80,9 +86,9 @@ interface Receiver {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-function startReceiver(kind: Kind, database: string): Promise<Receiver> {
+function startReceiver(kind: Kind, database: string, intake?: string): Promise<Receiver> {
   const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, database, SECRET], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./intake-server.ts', import.meta.url).pathname, kind, database, SECRET, ...(intake ? [intake] : [])], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -179,7 +185,7 @@ interface Measured {
 }
 
 async function run(row: Row, database: string, pgliteDir: string | undefined): Promise<Measured> {
-  const receiver = await startReceiver(row.kind, pgliteDir ?? withDatabase(values.url!, database));
+  const receiver = await startReceiver(row.kind, pgliteDir ?? withDatabase(values.url!, database), row.intake);
   try {
     const path = row.kind === 'baseline' ? '/api/webhooks/clerk' : '/webhooks/clerk';
     const n = Math.round(EVENTS * row.share);
