@@ -1,21 +1,24 @@
 /**
- * One receiver for the intake benchmark, run as a child process so the load generator does not
- * share its event loop: `clerk-sync` (this project; `clerk-sync+worker` also runs the apply
- * worker in the same process, as `clerk-sync serve` does, and so applies at intake;
- * `clerk-sync+worker-only` is the same with `intake.apply: false`), or `baseline` (the seeds' hand-written
- * route: Express + express.raw + svix's Webhook.verify per request + one upsert per event on a
- * pg pool of 10, no inbox), or `ceiling` (answers 200 without any work: the most this machine
- * and the load generator allow). Prints `PORT <n>` when listening.
+ * One receiver for the intake benchmark, run as a child process so that its CPU is its own:
+ * `clerk-sync` (as `clerk-sync serve` runs: the worker in the same process, applying at intake),
+ * `clerk-sync-worker` (the same with `intake.apply: false`: the worker applies everything),
+ * `clerk-sync-pglite` (as `clerk-sync`, on embedded PGlite in a temporary folder: `databaseUrl`
+ * is that folder), `baseline` (the seeds' hand-written route: Express + express.raw + svix's
+ * Webhook.verify per request + one upsert per event on a pg pool of 10, no inbox), or `ceiling`
+ * (answers 200 without any work: the most this machine and the load generator allow).
+ * An optional fourth argument, JSON, is merged into clerk-sync's `intake` options (to compare
+ * settings in one run). Prints `PORT <n>` when listening. Over IPC, runs the benchmark's queries `{ sql, params }` on clerk-sync's database
+ * (PGlite is reachable only from this process).
  */
 import express from 'express';
 import pg from 'pg';
 import { Webhook } from 'svix';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClerkSync } from '../src/service/clerk-sync.js';
+import { createClerkSync, type ClerkSync } from '../src/service/clerk-sync.js';
 import { createStandaloneServer } from '../src/server/standalone.js';
 
-const [kind, databaseUrl, secret] = process.argv.slice(2) as [string, string, string];
+const [kind, databaseUrl, secret, intakeOptions] = process.argv.slice(2) as [string, string, string, string | undefined];
 
 async function baseline(): Promise<import('node:http').Server> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
@@ -47,28 +50,44 @@ async function baseline(): Promise<import('node:http').Server> {
   return app.listen(0, '127.0.0.1');
 }
 
-async function clerkSync(withWorker: boolean, applyAtIntake: boolean): Promise<import('node:http').Server> {
-  const sync = createClerkSync({ databaseUrl, secret, logLevel: 'silent', poolSize: 10, intake: { apply: applyAtIntake } });
+let sync: ClerkSync | undefined;
+
+async function clerkSync(applyAtIntake: boolean, pglite: boolean): Promise<import('node:http').Server> {
+  sync = createClerkSync({ ...(pglite ? { dataDir: databaseUrl } : { databaseUrl }), secret, logLevel: 'silent', poolSize: 10, intake: { ...(intakeOptions ? (JSON.parse(intakeOptions) as object) : {}), apply: applyAtIntake } });
   await sync.migrate();
-  if (withWorker) await sync.startWorker({ dispatch: false });
+  await sync.startWorker({ dispatch: false });
   const server = createStandaloneServer(sync);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
 
 /** Answers 200 at once, reading the body and doing nothing with it: what the machine and the load generator allow at most. */
+const CEILING_BODY = '{"received":true}';
+
 function ceiling(): import('node:http').Server {
   return http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"received":true}');
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': CEILING_BODY.length });
+      res.end(CEILING_BODY);
     });
   });
 }
 
-const server = kind === 'baseline' ? await baseline() : kind === 'ceiling' ? ceiling().listen(0, '127.0.0.1') : await clerkSync(kind.startsWith('clerk-sync+worker'), kind !== 'clerk-sync+worker-only');
+const server =
+  kind === 'baseline' ? await baseline() : kind === 'ceiling' ? ceiling().listen(0, '127.0.0.1') : await clerkSync(kind !== 'clerk-sync-worker', kind === 'clerk-sync-pglite');
 if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
 console.log(`PORT ${(server.address() as AddressInfo).port}`);
+process.on('message', (message: { sql: string; params?: unknown[] }) => {
+  void (async () => {
+    try {
+      if (!sync) throw new Error(`${kind} has no clerk-sync database`);
+      const result = await (await sync.db()).query(message.sql, message.params);
+      process.send!({ rows: result.rows });
+    } catch (error) {
+      process.send!({ error: (error as Error).message });
+    }
+  })();
+});
 // An orderly exit, so that a --cpu-prof profile gets written.
 process.once('SIGTERM', () => process.exit(0));

@@ -69,13 +69,13 @@ export const optionsSchema = z
     /** Group commit: inbox writes in flight and deliveries per write; `apply`: apply at intake (docs/worker.md). */
     intake: z
       .object({
-        maxInFlight: z.number().int().positive().default(2),
+        maxInFlight: z.number().int().positive().default(6),
         maxBatch: z.number().int().positive().default(500),
         /** Apply new deliveries in the transaction that stores them, where this process applies events anyway (a worker runs here, or inline mode). @default true */
         apply: z.boolean().default(true),
       })
       .strict()
-      .default({ maxInFlight: 2, maxBatch: 500, apply: true }),
+      .default({ maxInFlight: 6, maxBatch: 500, apply: true }),
     /** Clock in ms since the epoch (tests). @default Date.now */
     now: z.custom<() => number>((v) => typeof v === 'function').optional(),
     /** A pino logger, or false for silence. @default a pino logger at level "info" */

@@ -26,11 +26,14 @@ export interface IntakeApply {
 export type WriteResult = 'applied' | 'stored' | 'duplicate';
 
 export interface GroupCommitOptions {
-  /** Writes in flight at once. @default 2 */
+  /** Writes in flight at once at most: beyond 2, only while deliveries queue (see #pump). @default 6 */
   maxInFlight?: number;
   /** Deliveries per insert at most. @default 500 */
   maxBatch?: number;
 }
+
+/** Deliveries waiting at which a write beyond the second starts. */
+const WIDEN_AT_QUEUED = 16;
 
 type Waiter = { item: InboxItem; resolve: (result: WriteResult) => void; reject: (error: unknown) => void };
 
@@ -47,7 +50,7 @@ export class InboxWriter {
   constructor(db: Db, schema: string, options: GroupCommitOptions = {}, apply: () => IntakeApply | undefined = () => undefined) {
     this.#db = db;
     this.#schema = schema;
-    this.#maxInFlight = options.maxInFlight ?? 2;
+    this.#maxInFlight = options.maxInFlight ?? 6;
     this.#maxBatch = options.maxBatch ?? 500;
     this.#apply = apply;
   }
@@ -61,7 +64,11 @@ export class InboxWriter {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+    // Two writes keep one batch filling while the other commits. More pay only when deliveries
+    // queue behind both: then the receiver and Postgres would otherwise sit waiting on round
+    // trips and WAL flushes while requests wait, and a queue that deep still makes a batch big
+    // enough that its statements are shared by many events.
+    while (this.#queue.length > 0 && (this.#inFlight < Math.min(2, this.#maxInFlight) || (this.#inFlight < this.#maxInFlight && this.#queue.length >= WIDEN_AT_QUEUED))) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       this.#inFlight++;
       void this.#flush(batch).finally(() => {
