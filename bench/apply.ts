@@ -15,8 +15,12 @@
  * (in-process, so one CPU figure for both). The machine may be shared: repeat runs, compare
  * rows of one invocation.
  *
- *   node --import tsx bench/apply.ts [--events 100000] [--runs 3] [--batch 500] [--concurrency 2]
+ *   node --import tsx bench/apply.ts [--events 100000] [--runs 2] [--batch 500] [--concurrency 2]
  *        [--pglite-events 100000] [--users 20000] [--organizations 2000] [--memberships 30000]
+ *
+ * For profiling, the worker process reads: BENCH_WORKER_ARGS (node flags, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof`), BENCH_TRACE=1 (wall time per statement, printed when it stops),
+ * BENCH_PG_OPTIONS (Postgres settings for its connections, e.g. `-c synchronous_commit=off`).
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,13 +32,13 @@ import { migrate } from '../src/db/migrate.js';
 import { createPgDb } from '../src/db/pg.js';
 import { defaultRegistry } from '../src/projections/entities/index.js';
 import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
-import { drainPopulation, storeEvents, type DrainReport } from './support/backlog-db.js';
+import { projectPopulation, storeEvents, type DrainReport } from './support/backlog-db.js';
 import { realisticMix, WEIGHTS } from './support/realistic-mix.js';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '2' },
     batch: { type: 'string', default: String(DEFAULT_WORKER_SETTINGS.batchSize) },
     concurrency: { type: 'string', default: String(DEFAULT_WORKER_SETTINGS.concurrency) },
     'pglite-events': { type: 'string', default: '100000' },
@@ -96,8 +100,8 @@ async function seedTemplate(name: string): Promise<{ backlogBytes: number; mix: 
     step('mix built');
     const mix = new Map<string, number>();
     for (const i of backlog) mix.set(i.type, (mix.get(i.type) ?? 0) + 1);
-    await drainPopulation(db, population);
-    step('population applied');
+    await projectPopulation(db, population);
+    step('population projected');
     await storeEvents(db, backlog);
     step('backlog stored');
     await db.query('vacuum analyze');

@@ -11,7 +11,7 @@ import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
 import { createLogger } from '../../src/core/logger.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPGliteDb } from '../../src/db/pglite.js';
-import { drainPopulation, storeEvents } from './backlog-db.js';
+import { projectPopulation, storeEvents } from './backlog-db.js';
 import { realisticMix } from './realistic-mix.js';
 
 const [events, population, batchSize] = process.argv.slice(2);
@@ -21,7 +21,7 @@ const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).
 const db = await createPGliteDb();
 await migrate(db);
 const mix = realisticMix(expected, JSON.parse(population!));
-await drainPopulation(db, mix.population);
+await projectPopulation(db, mix.population);
 await storeEvents(db, mix.backlog);
 await db.query('vacuum analyze');
 

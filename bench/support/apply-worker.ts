@@ -8,15 +8,37 @@
  */
 import { Worker } from '../../src/apply/worker.js';
 import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
+import type { Db, Queryable } from '../../src/core/db.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createPgDb } from '../../src/db/pg.js';
 
-const [url, events, batchSize, concurrency] = process.argv.slice(2);
+const [rawUrl, events, batchSize, concurrency] = process.argv.slice(2);
+const url = new URL(rawUrl!);
+if (process.env.BENCH_PG_OPTIONS) url.searchParams.set('options', process.env.BENCH_PG_OPTIONS);
 const expected = Number(events);
 const lanes = Number(concurrency);
 const send = (message: unknown) => process.send!(message);
 
-const db = createPgDb({ connectionString: url!, max: lanes });
+const pool = createPgDb({ connectionString: url.toString(), max: lanes });
+/** BENCH_TRACE=1: wall time per statement (first words), printed on stop, to see where a batch goes. */
+const trace = new Map<string, { n: number; ms: number }>();
+const timed = (q: Queryable): Queryable => ({
+  query: async (text, params) => {
+    const t = performance.now();
+    try {
+      return await q.query(text, params);
+    } finally {
+      const key = text.replace(/\s+/g, ' ').slice(0, 70);
+      const entry = trace.get(key) ?? { n: 0, ms: 0 };
+      entry.n++;
+      entry.ms += performance.now() - t;
+      trace.set(key, entry);
+    }
+  },
+});
+const db: Db = process.env.BENCH_TRACE
+  ? { ...pool, ...timed(pool), transaction: (fn, options) => pool.transaction((tx) => fn(timed(tx)), options) }
+  : pool;
 // Every connection the worker will use is opened now, so the parent knows which backends to watch.
 const pids = await Promise.all(
   Array.from({ length: lanes }, () => db.transaction(async (tx) => (await tx.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.05)')).rows[0]!.pid)),
@@ -44,6 +66,7 @@ process.on('message', async (message: { kind: string }) => {
   } else if (message.kind === 'stop') {
     await worker.stop();
     await db.close();
+    if (process.env.BENCH_TRACE) for (const [k, v] of [...trace].sort((a, b) => b[1].ms - a[1].ms)) console.error(`trace ${v.ms.toFixed(0).padStart(7)} ms ${String(v.n).padStart(6)}× ${k}`);
     send({ kind: 'stopped', stats: worker.stats });
     process.exit(0);
   }
