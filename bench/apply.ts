@@ -2,10 +2,11 @@
  * Apply benchmark: how fast one worker process drains a backlog of realistic events.
  *
  * The backlog (bench/support/realistic-mix.ts) is 100,000 events built from the captured Clerk
- * payloads, every projected type weighted as in a real instance, 2.2 KB per body on average,
+ * payloads, every projected type weighted as in a real instance, 2.1 KB per body on average,
  * over a population of 20,000 users, 2,000 organizations and 30,000 memberships that is already
  * projected, so most events update existing rows and some arrive stale. It is stored once,
- * pending, in a template database; each run copies the template and starts a worker process
+ * pending, in a template database kept for the next invocation (`--fresh` rebuilds it, `--drop`
+ * removes it); each run copies the template and starts a worker process
  * (bench/support/apply-worker.ts, the Worker `clerk-sync worker` runs) that drains it.
  *
  * Per run: wall time and events/s; CPU per event of the worker process and of its Postgres
@@ -17,13 +18,14 @@
  *
  *   node --import tsx bench/apply.ts [--events 100000] [--runs 2] [--batch 500] [--concurrency 2]
  *        [--pglite-events 100000] [--users 20000] [--organizations 2000] [--memberships 30000]
+ *        [--fresh] [--drop]
  *
  * For profiling, the worker process reads: BENCH_WORKER_ARGS (node flags, e.g. `--cpu-prof
  * --cpu-prof-dir=/tmp/prof`), BENCH_TRACE=1 (wall time per statement, printed when it stops),
  * BENCH_PG_OPTIONS (Postgres settings for its connections, e.g. `-c synchronous_commit=off`).
  */
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -45,6 +47,8 @@ const { values } = parseArgs({
     users: { type: 'string', default: '20000' },
     organizations: { type: 'string', default: '2000' },
     memberships: { type: 'string', default: '30000' },
+    fresh: { type: 'boolean', default: false },
+    drop: { type: 'boolean', default: false },
     url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
@@ -55,6 +59,7 @@ const CONCURRENCY = Number(values.concurrency);
 const PGLITE_EVENTS = Number(values['pglite-events']);
 const POPULATION = { users: Number(values.users), organizations: Number(values.organizations), memberships: Number(values.memberships) };
 const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+const TEMPLATE_PREFIX = 'clerk_sync_apply_bench_';
 
 const admin = <T = Record<string, unknown>>(sql: string) => queryOnce<T>(values.url!, sql);
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -86,7 +91,46 @@ interface Row {
   loadAfter: string;
 }
 
-async function seedTemplate(name: string): Promise<{ backlogBytes: number; mix: Map<string, number> }> {
+interface Seeded {
+  backlogBytes: number;
+  mix: Array<[string, number]>;
+}
+
+/**
+ * The template database holding the population and the pending backlog. Building it is most of
+ * the benchmark's time (minutes on a loaded machine), so it stays on the server, named after what
+ * it was built from (the mix's code, the migrations, the sizes), and the next invocation reuses it;
+ * what the report needs of the mix is kept in the database's comment. `--fresh` rebuilds it,
+ * `--drop` removes it afterwards. Built under a temporary name and renamed when complete, so an
+ * interrupted build is never reused.
+ */
+async function template(): Promise<{ name: string; seeded: Seeded }> {
+  const key = createHash('sha1')
+    .update(readFileSync(new URL('./support/realistic-mix.ts', import.meta.url)))
+    .update(readFileSync(new URL('../src/db/generated/migrations.ts', import.meta.url)))
+    .update(JSON.stringify([EVENTS, POPULATION]))
+    .digest('hex')
+    .slice(0, 12);
+  const name = `${TEMPLATE_PREFIX}${key}`;
+  for (const { datname } of await admin<{ datname: string }>(`select datname from pg_database where datname like '${TEMPLATE_PREFIX}%'`)) {
+    if (datname !== name || values.fresh) await admin(`drop database if exists ${datname} with (force)`);
+  }
+  const kept = await admin<{ comment: string | null }>(`select shobj_description(oid, 'pg_database') as comment from pg_database where datname = '${name}'`);
+  if (kept[0]?.comment) {
+    console.error(`reusing ${name}`);
+    return { name, seeded: JSON.parse(kept[0].comment) as Seeded };
+  }
+  const building = `${name}_building`;
+  const t = performance.now();
+  const seeded = await seedTemplate(building);
+  await admin(`alter database ${building} rename to ${name}`);
+  await admin(`comment on database ${name} is '${JSON.stringify(seeded)}'`);
+  console.error(`built ${name} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return { name, seeded };
+}
+
+async function seedTemplate(name: string): Promise<Seeded> {
+  await admin(`drop database if exists ${name} with (force)`);
   await admin(`create database ${name}`);
   const db = createPgDb({ connectionString: withDatabase(values.url!, name), max: 2 });
   try {
@@ -106,7 +150,7 @@ async function seedTemplate(name: string): Promise<{ backlogBytes: number; mix: 
     step('backlog stored');
     await db.query('vacuum analyze');
     step('vacuumed');
-    return { backlogBytes: backlog.reduce((n, i) => n + i.payload.length, 0), mix };
+    return { backlogBytes: backlog.reduce((n, i) => n + i.payload.length, 0), mix: [...mix] };
   } finally {
     await db.close();
   }
@@ -168,26 +212,21 @@ async function main(): Promise<void> {
   const unknown = [...weighted].filter((t) => !registered.has(t));
   if (unweighted.length + unknown.length > 0) throw new Error(`the mix and the registry disagree: not weighted ${unweighted.join(', ') || '-'}; not projected ${unknown.join(', ') || '-'}`);
 
-  const template = `clerk_sync_bench_${randomBytes(4).toString('hex')}`;
+  const { name, seeded } = await template();
   const rows: Row[] = [];
-  let seeded: Awaited<ReturnType<typeof seedTemplate>>;
-  const t = performance.now();
   try {
-    seeded = await seedTemplate(template);
-    const seedMs = performance.now() - t;
-    console.error(`seeded ${template} in ${(seedMs / 1000).toFixed(1)} s`);
     for (let run = 1; run <= RUNS; run++) {
-      rows.push(await runPostgres(template, run));
+      rows.push(await runPostgres(name, run));
       console.error(`Postgres run ${run}: ${(rows.at(-1)!.ms / 1000).toFixed(1)} s`);
     }
   } finally {
-    await admin(`drop database if exists ${template} with (force)`);
+    if (values.drop) await admin(`drop database if exists ${name} with (force)`);
   }
   if (PGLITE_EVENTS > 0) rows.push(await runPGlite());
 
   const cpu = os.cpus();
   const version = (await admin<{ server_version: string }>('show server_version'))[0]!.server_version;
-  console.log(`\nclerk-sync apply benchmark, ${new Date().toISOString().slice(0, 10)}: one worker process (batch ${BATCH}, ${CONCURRENCY} loops), ${EVENTS.toLocaleString('en')} pending events of ${[...seeded.mix.keys()].length} types, ${(seeded.backlogBytes / EVENTS / 1024).toFixed(1)} KB per body on average, over ${POPULATION.users.toLocaleString('en')} users, ${POPULATION.organizations.toLocaleString('en')} organizations and ${POPULATION.memberships.toLocaleString('en')} memberships already projected; Postgres ${version} on the same machine, ${cpu.length}× ${cpu[0]?.model.trim()}, Node ${process.version}`);
+  console.log(`\nclerk-sync apply benchmark, ${new Date().toISOString().slice(0, 10)}: one worker process (batch ${BATCH}, ${CONCURRENCY} loops), ${EVENTS.toLocaleString('en')} pending events of ${seeded.mix.length} types, ${(seeded.backlogBytes / EVENTS / 1024).toFixed(1)} KB per body on average, over ${POPULATION.users.toLocaleString('en')} users, ${POPULATION.organizations.toLocaleString('en')} organizations and ${POPULATION.memberships.toLocaleString('en')} memberships already projected; Postgres ${version} on the same machine, ${cpu.length}× ${cpu[0]?.model.trim()}, Node ${process.version}`);
   const top = [...seeded.mix].sort((a, b) => b[1] - a[1]);
   console.log(`mix: ${top.slice(0, 8).map(([k, v]) => `${k} ${((100 * v) / EVENTS).toFixed(0)}%`).join(', ')}, ${top.length - 8} more types\n`);
   console.log('| database | run | events | seconds | events/s | worker CPU µs/event | Postgres CPU µs/event | WAL bytes/event | applied | stale | failed | load before → after |');
