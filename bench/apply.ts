@@ -1,174 +1,258 @@
 /**
- * Apply benchmark: fills the inbox of a throwaway database (clerk_sync_bench_*) with a backlog
- * of mixed events (users, organizations, memberships, sessions, with updates, partly out of
- * order), then measures how fast it is applied:
- * - batch apply (one transaction per claimed batch), by one loop and by two loops at once;
- * - one event per transaction (batch size 1), the baseline the batches are measured against,
- *   on a sample because at its speed the whole backlog would take minutes.
- * Each run starts from the same pending backlog and empty projections. Prints a table.
+ * Apply benchmark: how fast one worker process drains a backlog of realistic events.
  *
- *   node --import tsx bench/apply.ts [--events 100000] [--batch 100,500] [--single-sample 5000]
+ * The backlog (bench/support/realistic-mix.ts) is 100,000 events built from the captured Clerk
+ * payloads, every projected type weighted as in a real instance, 2.1 KB per body on average,
+ * over a population of 20,000 users, 2,000 organizations and 30,000 memberships that is already
+ * projected, so most events update existing rows and some arrive stale. It is stored once,
+ * pending, in a template database kept for the next invocation (`--fresh` rebuilds it, `--drop`
+ * removes it); each run copies the template and starts a worker process
+ * (bench/support/apply-worker.ts, the Worker `clerk-sync worker` runs) that drains it.
+ *
+ * Per run: wall time and events/s; CPU per event of the worker process and of its Postgres
+ * backends (utime + stime from /proc/<pid>/stat, so Postgres must be on this machine); WAL
+ * bytes per event (pg_current_wal_lsn before and after: cluster-wide, so other databases' writes
+ * meanwhile count too); the load average before and after. Then the same mix on PGlite
+ * (in-process, so one CPU figure for both), a tenth of the size by default with the population
+ * scaled alike: PGlite builds it in memory at every invocation, slower than the drain itself.
+ * The machine may be shared: repeat runs, compare rows of one invocation.
+ *
+ *   node --import tsx bench/apply.ts [--events 100000] [--runs 2] [--batch 500] [--concurrency 2]
+ *        [--pglite-events 10000] [--users 20000] [--organizations 2000] [--memberships 30000]
+ *        [--fresh] [--drop]
+ *
+ * For profiling, the worker process reads: BENCH_WORKER_ARGS (node flags, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof`), BENCH_TRACE=1 (wall time per statement, printed when it stops),
+ * BENCH_PG_OPTIONS (Postgres settings for its connections, e.g. `-c synchronous_commit=off`).
  */
-import { randomBytes } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { applyBatch, emptyCounts, addCounts, type ApplyDeps, type OutcomeCounts } from '../src/apply/apply-batch.js';
-import { claimEvents } from '../src/apply/claim.js';
-import { NO_SIDE_EFFECTS } from '../src/apply/side-effects.js';
-import { createLogger } from '../src/core/logger.js';
+import { DEFAULT_WORKER_SETTINGS } from '../src/apply/worker.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPgDb } from '../src/db/pg.js';
+import { defaultRegistry } from '../src/projections/entities/index.js';
 import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
-import { enqueueEvents, type InboxItem } from '../src/inbox/enqueue.js';
+import { projectPopulation, storeEvents, type DrainReport } from './support/backlog-db.js';
+import { realisticMix, WEIGHTS } from './support/realistic-mix.js';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
-    batch: { type: 'string', default: '100,500' },
-    'single-sample': { type: 'string', default: '5000' },
+    runs: { type: 'string', default: '2' },
+    batch: { type: 'string', default: String(DEFAULT_WORKER_SETTINGS.batchSize) },
+    concurrency: { type: 'string', default: String(DEFAULT_WORKER_SETTINGS.concurrency) },
+    'pglite-events': { type: 'string', default: '10000' },
+    users: { type: 'string', default: '20000' },
+    organizations: { type: 'string', default: '2000' },
+    memberships: { type: 'string', default: '30000' },
+    fresh: { type: 'boolean', default: false },
+    drop: { type: 'boolean', default: false },
     url: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
 const EVENTS = Number(values.events);
-const BATCHES = values.batch!.split(',').map(Number);
-const SINGLE_SAMPLE = Math.min(EVENTS, Number(values['single-sample']));
-const T0 = 1_750_000_000_000;
+const RUNS = Number(values.runs);
+const BATCH = Number(values.batch);
+const CONCURRENCY = Number(values.concurrency);
+const PGLITE_EVENTS = Number(values['pglite-events']);
+const POPULATION = { users: Number(values.users), organizations: Number(values.organizations), memberships: Number(values.memberships) };
+const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+const TEMPLATE_PREFIX = 'clerk_sync_apply_bench_';
 
-const admin = (sql: string) => queryOnce(values.url!, sql).then(() => undefined);
+const admin = <T = Record<string, unknown>>(sql: string) => queryOnce<T>(values.url!, sql);
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-/**
- * A deterministic mix, roughly what a growing B2B app sends: sessions and user updates dominate.
- * Each entity's events get increasing versions; all events are then ordered by time, and one
- * pair in ten is swapped because Svix does not promise order.
- */
-function backlog(n: number): InboxItem[] {
-  const share = { users: 0.08, userUpdates: 0.22, orgs: 0.01, orgUpdates: 0.02, memberships: 0.1, membershipUpdates: 0.04, membershipDeletes: 0.01, sessions: 0.3 };
-  const U = Math.max(1, Math.round(n * share.users));
-  const O = Math.max(1, Math.round(n * share.orgs));
-  const M = Math.max(1, Math.round(n * share.memberships));
-  const S = Math.max(1, Math.round(n * share.sessions));
-  const timed: Array<{ t: number; type: string; data: Record<string, unknown> }> = [];
-  const span = n; // one millisecond of "time" per event
-  const at = (i: number, count: number) => T0 + Math.floor((i / count) * span * 0.5);
-  const userData = (u: number, v: number) => ({
-    id: `user_${u}`, object: 'user', first_name: 'Bench', last_name: `User ${u}`, username: null,
-    primary_email_address_id: `idn_${u}`, email_addresses: [{ id: `idn_${u}`, object: 'email_address', email_address: `u${u}@bench.test` }],
-    phone_numbers: [], public_metadata: { role: 'member', permissions: ['read'], isActive: true }, private_metadata: {}, unsafe_metadata: {},
-    last_sign_in_at: v, last_active_at: v, created_at: T0, updated_at: v, banned: false, locked: false,
-  });
-  const orgData = (o: number, v: number) => ({ id: `org_${o}`, object: 'organization', name: `Org ${o}`, slug: `org-${o}`, created_by: `user_${o}`, public_metadata: {}, private_metadata: {}, max_allowed_memberships: 50, created_at: T0, updated_at: v });
-  const memData = (m: number, v: number, role: string) => ({
-    id: `orgmem_${m}`, object: 'organization_membership', role, permissions: ['org:posts:read'], public_metadata: {},
-    organization: { id: `org_${m % O}`, name: `Org ${m % O}` }, public_user_data: { user_id: `user_${m % U}`, identifier: `u${m % U}@bench.test` }, created_at: T0, updated_at: v,
-  });
-  const sessData = (s: number, v: number, status: string) => ({ id: `sess_${s}`, object: 'session', user_id: `user_${s % U}`, client_id: `client_${s % U}`, status, last_active_at: v, expire_at: v + 86_400_000, abandon_at: v + 604_800_000, created_at: T0, updated_at: v });
-  for (let u = 0; u < U; u++) timed.push({ t: at(u, U), type: 'user.created', data: userData(u, at(u, U)) });
-  for (let o = 0; o < O; o++) timed.push({ t: at(o, O), type: 'organization.created', data: orgData(o, at(o, O)) });
-  for (let m = 0; m < M; m++) timed.push({ t: at(m, M) + 1, type: 'organizationMembership.created', data: memData(m, at(m, M) + 1, m % 7 ? 'org:member' : 'org:admin') });
-  for (let s = 0; s < S; s++) timed.push({ t: at(s, S) + 2, type: 'session.created', data: sessData(s, at(s, S) + 2, 'active') });
-  const later = (i: number, count: number) => T0 + span * 0.5 + Math.floor((i / count) * span * 0.5);
-  const updates = Math.round(n * share.userUpdates);
-  for (let i = 0; i < updates; i++) timed.push({ t: later(i, updates), type: 'user.updated', data: userData(i % U, later(i, updates)) });
-  const orgUpdates = Math.round(n * share.orgUpdates);
-  for (let i = 0; i < orgUpdates; i++) timed.push({ t: later(i, orgUpdates), type: 'organization.updated', data: orgData(i % O, later(i, orgUpdates)) });
-  const memUpdates = Math.round(n * share.membershipUpdates);
-  for (let i = 0; i < memUpdates; i++) timed.push({ t: later(i, memUpdates), type: 'organizationMembership.updated', data: memData(i % M, later(i, memUpdates), 'org:member') });
-  const memDeletes = Math.round(n * share.membershipDeletes);
-  for (let i = 0; i < memDeletes; i++) timed.push({ t: later(i, memDeletes) + 1, type: 'organizationMembership.deleted', data: memData((i * 7 + 3) % M, later(i, memDeletes) + 1, 'org:member') });
-  while (timed.length < n) {
-    const s = timed.length % S;
-    const v = later(s, S) + 3;
-    timed.push({ t: v, type: 'session.ended', data: sessData(s, v, 'ended') });
+/** utime + stime of a process in clock ticks; 0 once it is gone. */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
   }
-  timed.length = n;
-  timed.sort((a, b) => a.t - b.t);
-  for (let i = 0; i + 1 < timed.length; i += 10) [timed[i], timed[i + 1]] = [timed[i + 1]!, timed[i]!];
-  return timed.map((e, seq) => {
-    const payload = JSON.stringify({ type: e.type, object: 'event', timestamp: e.t, instance_id: 'ins_bench', data: e.data });
-    return { id: `msg_${seq.toString(36).padStart(8, '0')}`, type: e.type, clerkTimestamp: e.t, instanceId: 'ins_bench', payload, bodySha256: '', source: 'webhook' };
-  });
 }
 
-interface Run {
-  label: string;
+const walLsn = async () => (await admin<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn;
+const walBytes = async (from: string, to: string) => Number((await admin<{ b: string }>(`select pg_wal_lsn_diff('${to}', '${from}')::bigint as b`))[0]!.b);
+
+interface Row {
+  database: string;
+  run: number;
   events: number;
   ms: number;
-  counts: OutcomeCounts;
+  workerUs: number | null;
+  dbUs: number | null;
+  walPerEvent: number | null;
+  stats: DrainReport['stats'];
+  loadBefore: string;
+  loadAfter: string;
+}
+
+interface Seeded {
+  backlogBytes: number;
+  mix: Array<[string, number]>;
+}
+
+/**
+ * The template database holding the population and the pending backlog. Building it is most of
+ * the benchmark's time (minutes on a loaded machine), so it stays on the server, named after what
+ * it was built from (the mix's code, the migrations, the sizes), and the next invocation reuses it;
+ * what the report needs of the mix is kept in the database's comment. `--fresh` rebuilds it,
+ * `--drop` removes it afterwards. Built under a temporary name and renamed when complete, so an
+ * interrupted build is never reused.
+ */
+async function template(): Promise<{ name: string; seeded: Seeded }> {
+  const key = createHash('sha1')
+    .update(readFileSync(new URL('./support/realistic-mix.ts', import.meta.url)))
+    .update(readFileSync(new URL('../src/db/generated/migrations.ts', import.meta.url)))
+    .update(JSON.stringify([EVENTS, POPULATION]))
+    .digest('hex')
+    .slice(0, 12);
+  const name = `${TEMPLATE_PREFIX}${key}`;
+  for (const { datname } of await admin<{ datname: string }>(`select datname from pg_database where datname like '${TEMPLATE_PREFIX}%'`)) {
+    if (datname !== name || values.fresh) await admin(`drop database if exists ${datname} with (force)`);
+  }
+  const kept = await admin<{ comment: string | null }>(`select shobj_description(oid, 'pg_database') as comment from pg_database where datname = '${name}'`);
+  if (kept[0]?.comment) {
+    console.error(`reusing ${name}`);
+    return { name, seeded: JSON.parse(kept[0].comment) as Seeded };
+  }
+  const building = `${name}_building`;
+  const t = performance.now();
+  const seeded = await seedTemplate(building);
+  await admin(`alter database ${building} rename to ${name}`);
+  await admin(`comment on database ${name} is '${JSON.stringify(seeded)}'`);
+  console.error(`built ${name} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return { name, seeded };
+}
+
+async function seedTemplate(name: string): Promise<Seeded> {
+  await admin(`drop database if exists ${name} with (force)`);
+  await admin(`create database ${name}`);
+  const db = createPgDb({ connectionString: withDatabase(values.url!, name), max: 2 });
+  try {
+    await migrate(db);
+    let t = performance.now();
+    const step = (what: string) => {
+      console.error(`  ${what}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      t = performance.now();
+    };
+    const { population, backlog } = realisticMix(EVENTS, POPULATION);
+    step('mix built');
+    const mix = new Map<string, number>();
+    for (const i of backlog) mix.set(i.type, (mix.get(i.type) ?? 0) + 1);
+    await projectPopulation(db, population);
+    step('population projected');
+    await storeEvents(db, backlog);
+    step('backlog stored');
+    await db.query('vacuum analyze');
+    step('vacuumed');
+    return { backlogBytes: backlog.reduce((n, i) => n + i.payload.length, 0), mix: [...mix] };
+  } finally {
+    await db.close();
+  }
+}
+
+async function runPostgres(template: string, run: number): Promise<Row> {
+  const name = `${template}_r${run}`;
+  await admin(`create database ${name} template ${template}`);
+  try {
+    const url = withDatabase(values.url!, name);
+    const child = fork(new URL('./support/apply-worker.ts', import.meta.url), [url, String(EVENTS), String(BATCH), String(CONCURRENCY)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_WORKER_ARGS?.split(' ').filter(Boolean) ?? [])] });
+    const next = <T>(kind: string) =>
+      new Promise<T>((resolve, reject) => {
+        const onMessage = (m: { kind: string } & T) => {
+          if (m.kind !== kind) return;
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          resolve(m);
+        };
+        const onExit = (code: number | null) => reject(new Error(`worker process exited (${code}) before ${kind}`));
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+      });
+    const { pids } = await next<{ pids: number[] }>('ready');
+    const loadBefore = load();
+    const lsn = await walLsn();
+    const worker0 = cpuTicks(child.pid!);
+    const db0 = pids.map(cpuTicks);
+    child.send({ kind: 'go' });
+    const { ms } = await next<{ ms: number }>('drained');
+    const workerTicks = cpuTicks(child.pid!) - worker0;
+    const dbTicks = pids.map(cpuTicks).reduce((s, t, i) => s + t - db0[i]!, 0);
+    const wal = await walBytes(lsn, await walLsn());
+    const loadAfter = load();
+    const stopped = next<{ stats: DrainReport['stats'] }>('stopped');
+    child.send({ kind: 'stop' });
+    const { stats } = await stopped;
+    const left = Number((await queryOnce<{ n: string }>(url, `select count(*) as n from clerk.webhook_events where status not in ('applied', 'stale', 'ignored')`))[0]!.n);
+    if (left > 0) throw new Error(`${left} events not applied after the drain`);
+    return { database: 'Postgres', run, events: EVENTS, ms, workerUs: (workerTicks * TICK_US) / EVENTS, dbUs: (dbTicks * TICK_US) / EVENTS, walPerEvent: wal / EVENTS, stats, loadBefore, loadAfter };
+  } finally {
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+}
+
+async function runPGlite(): Promise<Row> {
+  // The population shrinks with the backlog: PGlite holds everything in one process's memory.
+  const scale = PGLITE_EVENTS / EVENTS;
+  const population = { users: Math.ceil(POPULATION.users * scale), organizations: Math.ceil(POPULATION.organizations * scale), memberships: Math.ceil(POPULATION.memberships * scale) };
+  const child = fork(new URL('./support/apply-pglite.ts', import.meta.url), [String(PGLITE_EVENTS), JSON.stringify(population), String(BATCH)], { execArgv: ['--import', 'tsx'] });
+  const report = await new Promise<DrainReport & { loadBefore: string; loadAfter: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as DrainReport & { loadBefore: string; loadAfter: string }));
+    child.once('exit', (code) => reject(new Error(`PGlite process exited (${code}) without a report`)));
+  });
+  return { database: 'PGlite', run: 1, events: PGLITE_EVENTS, ms: report.ms, workerUs: report.cpuUs / PGLITE_EVENTS, dbUs: null, walPerEvent: null, stats: report.stats, loadBefore: report.loadBefore, loadAfter: report.loadAfter };
 }
 
 async function main(): Promise<void> {
-  const name = `clerk_sync_bench_${randomBytes(4).toString('hex')}`;
-  await admin(`create database ${name}`);
-  const url = withDatabase(values.url!, name);
-  const db = createPgDb({ connectionString: url, max: 6 });
-  const logger = createLogger('silent');
+  const registered = new Set(defaultRegistry.types);
+  const weighted = new Set(Object.keys(WEIGHTS));
+  const unweighted = [...registered].filter((t) => !weighted.has(t));
+  const unknown = [...weighted].filter((t) => !registered.has(t));
+  if (unweighted.length + unknown.length > 0) throw new Error(`the mix and the registry disagree: not weighted ${unweighted.join(', ') || '-'}; not projected ${unknown.join(', ') || '-'}`);
+
+  const { name, seeded } = await template();
+  const rows: Row[] = [];
   try {
-    await migrate(db);
-    const items = backlog(EVENTS);
-    const mix = new Map<string, number>();
-    for (const i of items) mix.set(i.type, (mix.get(i.type) ?? 0) + 1);
-    let t = performance.now();
-    for (let i = 0; i < items.length; i += 1000) await enqueueEvents(db, 'clerk', items.slice(i, i + 1000));
-    const fillMs = performance.now() - t;
-    await db.query('vacuum analyze clerk.webhook_events');
-
-    const baseDeps: ApplyDeps = {
-      db, schema: 'clerk', logger,
-      context: { schema: 'clerk', deleteMode: 'soft' },
-      effects: NO_SIDE_EFFECTS,
-      retry: { maxAttempts: 10, retryBaseMs: 1000, retryMaxMs: 60_000 },
-    };
-    const reset = async () => {
-      await db.query(`truncate clerk.users, clerk.organizations, clerk.organization_memberships, clerk.sessions, clerk.outbox`);
-      await db.query(`update clerk.webhook_events set status = 'pending', attempts = 0, applied_at = null, last_error = null, next_attempt_at = now()`);
-      await db.query('vacuum analyze');
-    };
-    /** `loops` claim-and-apply loops until `limit` events are done or nothing is due. */
-    const run = async (label: string, batchSize: number, loops: number, limit: number): Promise<Run> => {
-      await reset();
-      const deps = baseDeps;
-      const counts = emptyCounts();
-      let done = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: loops }, async () => {
-          while (done < limit) {
-            const claimed = await claimEvents(db, 'clerk', { limit: Math.min(batchSize, limit - done), leaseMs: 60_000, maxAttempts: 10 });
-            if (claimed.length === 0) return;
-            done += claimed.length;
-            addCounts(counts, (await applyBatch(deps, claimed.map((c) => c.id))).counts);
-          }
-        }),
-      );
-      return { label, events: done, ms: performance.now() - started, counts };
-    };
-
-    const runs: Run[] = [];
-    runs.push(await run('one event per transaction', 1, 1, SINGLE_SAMPLE));
-    for (const b of BATCHES) runs.push(await run(`batch ${b}, 1 loop`, b, 1, EVENTS));
-    for (const b of BATCHES) runs.push(await run(`batch ${b}, 2 loops`, b, 2, EVENTS));
-
-    const cpu = os.cpus();
-    console.log(`\nclerk-sync apply benchmark: ${EVENTS.toLocaleString('en')} events, Postgres ${(await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version}, ${cpu.length}× ${cpu[0]?.model.trim()}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    console.log(`mix: ${[...mix].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    console.log(`inbox filled in ${(fillMs / 1000).toFixed(1)} s\n`);
-    console.log('| run | events | seconds | events/s | applied | stale | failed/dead |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const r of runs) {
-      const rate = r.events / (r.ms / 1000);
-      console.log(`| ${r.label} | ${r.events.toLocaleString('en')} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(rate).toLocaleString('en')} | ${r.counts.applied} | ${r.counts.stale} | ${r.counts.failed + r.counts.dead} |`);
-    }
-    const best = runs.slice(1).reduce((a, b) => (b.events / b.ms > a.events / a.ms ? b : a));
-    const single = runs[0]!;
-    console.log(`\nbest: ${best.label}, ${Math.round(best.events / (best.ms / 1000)).toLocaleString('en')} events/s, ${(best.events / (best.ms / 1000) / (single.events / (single.ms / 1000))).toFixed(1)}× one-per-transaction; backlog drained in ${(best.ms / 1000).toFixed(1)} s`);
-    const failures = runs.reduce((n, r) => n + r.counts.failed + r.counts.dead, 0);
-    if (failures > 0) {
-      console.log(`FAIL: ${failures} events failed to apply`);
-      process.exitCode = 1;
+    for (let run = 1; run <= RUNS; run++) {
+      rows.push(await runPostgres(name, run));
+      console.error(`Postgres run ${run}: ${(rows.at(-1)!.ms / 1000).toFixed(1)} s`);
     }
   } finally {
-    await db.close();
-    await admin(`drop database if exists ${name} with (force)`);
+    if (values.drop) await admin(`drop database if exists ${name} with (force)`);
+  }
+  if (PGLITE_EVENTS > 0) {
+    try {
+      rows.push(await runPGlite());
+    } catch (error) {
+      // The Postgres rows are still worth printing.
+      console.error(`PGlite run failed: ${(error as Error).message}`);
+      process.exitCode = 1;
+    }
+  }
+
+  const cpu = os.cpus();
+  const version = (await admin<{ server_version: string }>('show server_version'))[0]!.server_version;
+  console.log(`\nclerk-sync apply benchmark, ${new Date().toISOString().slice(0, 10)}: one worker process (batch ${BATCH}, ${CONCURRENCY} loops), ${EVENTS.toLocaleString('en')} pending events of ${seeded.mix.length} types, ${(seeded.backlogBytes / EVENTS / 1024).toFixed(1)} KB per body on average, over ${POPULATION.users.toLocaleString('en')} users, ${POPULATION.organizations.toLocaleString('en')} organizations and ${POPULATION.memberships.toLocaleString('en')} memberships already projected; Postgres ${version} on the same machine, ${cpu.length}× ${cpu[0]?.model.trim()}, Node ${process.version}`);
+  const top = [...seeded.mix].sort((a, b) => b[1] - a[1]);
+  console.log(`mix: ${top.slice(0, 8).map(([k, v]) => `${k} ${((100 * v) / EVENTS).toFixed(0)}%`).join(', ')}, ${top.length - 8} more types\n`);
+  console.log('| database | run | events | seconds | events/s | worker CPU µs/event | Postgres CPU µs/event | WAL bytes/event | applied | stale | failed | load before → after |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  const fmt = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en'));
+  for (const r of rows) {
+    console.log(
+      `| ${r.database} | ${r.run} | ${r.events.toLocaleString('en')} | ${(r.ms / 1000).toFixed(1)} | ${fmt(r.events / (r.ms / 1000))} | ${fmt(r.workerUs)}${r.dbUs === null ? ' (with the database)' : ''} | ${fmt(r.dbUs)} | ${fmt(r.walPerEvent)} | ${r.stats.applied} | ${r.stats.stale} | ${r.stats.failed + r.stats.dead} | ${r.loadBefore} → ${r.loadAfter} |`,
+    );
+  }
+  const failures = rows.reduce((n, r) => n + r.stats.failed + r.stats.dead, 0);
+  if (failures > 0) {
+    console.log(`\nFAIL: ${failures} events failed to apply`);
+    process.exitCode = 1;
   }
 }
 

@@ -1,0 +1,54 @@
+/**
+ * The PGlite row of bench/apply.ts, in a process of its own (PGlite runs in-process, so the
+ * process CPU is the worker's and the database's together): builds the same backlog in an
+ * in-memory PGlite, then times one Worker loop draining it and sends the report to the parent.
+ *
+ *   node --import tsx bench/support/apply-pglite.ts <events> <population json> <batchSize>
+ */
+import { readFileSync } from 'node:fs';
+import { Worker } from '../../src/apply/worker.js';
+import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
+import { createLogger } from '../../src/core/logger.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createPGliteDb } from '../../src/db/pglite.js';
+import { projectPopulation, storeEvents } from './backlog-db.js';
+import { realisticMix } from './realistic-mix.js';
+
+const [events, population, batchSize] = process.argv.slice(2);
+const expected = Number(events);
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+const db = await createPGliteDb();
+await migrate(db);
+const mix = realisticMix(expected, JSON.parse(population!));
+await projectPopulation(db, mix.population);
+await storeEvents(db, mix.backlog);
+await db.query('vacuum analyze');
+
+const loadBefore = load();
+let outcomes = 0;
+let markDrained!: (at: number) => void;
+const drained = new Promise<number>((resolve) => (markDrained = resolve));
+const worker = new Worker({
+  db,
+  schema: 'clerk',
+  logger: createLogger('silent'),
+  context: { schema: 'clerk', deleteMode: 'soft' },
+  effects: NO_SIDE_EFFECTS,
+  listen: false,
+  pollIntervalMs: 20,
+  batchSize: Number(batchSize),
+  concurrency: 1,
+  onOutcome: () => {
+    if (++outcomes === expected) markDrained(performance.now());
+  },
+});
+const cpu0 = process.cpuUsage();
+const started = performance.now();
+worker.start();
+const ms = (await drained) - started;
+const cpu = process.cpuUsage(cpu0);
+const loadAfter = load();
+await worker.stop();
+await db.close();
+process.send!({ ms, cpuUs: cpu.user + cpu.system, stats: worker.stats, loadBefore, loadAfter });
