@@ -60,8 +60,8 @@ describe('options validation', () => {
     const a = resolveConfig({});
     const b = resolveConfig({ intake: { apply: false } });
     expect(a).toMatchObject({ dataDir: './.clerk-sync', schema: 'clerk', mode: 'worker', deleteMode: 'soft', maxBodyBytes: 1048576, trustProxy: false });
-    expect(a.intake).toEqual({ maxInFlight: 2, maxBatch: 500, apply: true });
-    expect(b.intake).toEqual({ maxInFlight: 2, maxBatch: 500, apply: false });
+    expect(a.intake).toEqual({ maxInFlight: 6, maxBatch: 500, apply: true });
+    expect(b.intake).toEqual({ maxInFlight: 6, maxBatch: 500, apply: false });
     expect(a.worker).not.toBe(resolveConfig({}).worker);
     expect(Object.isFrozen(a)).toBe(true);
     expect('databaseUrl' in a).toBe(false);
