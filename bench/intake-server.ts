@@ -53,7 +53,8 @@ async function baseline(): Promise<import('node:http').Server> {
 let sync: ClerkSync | undefined;
 
 async function clerkSync(applyAtIntake: boolean, pglite: boolean): Promise<import('node:http').Server> {
-  sync = createClerkSync({ ...(pglite ? { dataDir: databaseUrl } : { databaseUrl }), secret, logLevel: 'silent', poolSize: 10, intake: { ...(intakeOptions ? (JSON.parse(intakeOptions) as object) : {}), apply: applyAtIntake } });
+  // Retention off: bench/prune.ts prunes itself, and a second pruner in this worker would compete with it.
+  sync = createClerkSync({ ...(pglite ? { dataDir: databaseUrl } : { databaseUrl }), secret, logLevel: 'silent', poolSize: 10, retentionDays: 0, intake: { ...(intakeOptions ? (JSON.parse(intakeOptions) as object) : {}), apply: applyAtIntake } });
   await sync.migrate();
   await sync.startWorker({ dispatch: false });
   const server = createStandaloneServer(sync);
