@@ -5,6 +5,7 @@
  * `handleWebhook` is the web-standard `(Request) => Response` form used by Next.js and others.
  */
 import type { Logger } from 'pino';
+import { beforeDeadline, TIMED_OUT } from '../core/deadline.js';
 import { isDatabaseUnavailable } from '../core/db.js';
 import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
 import { storedBodyHashes, type InboxItem } from '../inbox/enqueue.js';
@@ -68,19 +69,6 @@ export interface ReceiverDeps {
    * beyond the pool's own timeouts.
    */
   deliveryTimeoutMs?: number;
-}
-
-export const TIMED_OUT: unique symbol = Symbol('timed out');
-
-/** Settles with the promise, or with TIMED_OUT at `deadline` (a `performance.now()` time); the promise keeps running. */
-export function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
-  const left = deadline - performance.now();
-  if (left === Infinity) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, left));
-  });
-  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
 }
 
 export function deliveryDeadline(deps: Pick<ReceiverDeps, 'deliveryTimeoutMs'>, arrivedAt: number): number {

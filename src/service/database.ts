@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../core/config.js';
 import { isDatabaseUnavailable, type Db } from '../core/db.js';
 import type { MigrateResult } from '../db/migrate.js';
-import { beforeDeadline, TIMED_OUT } from '../receive/receiver.js';
+import { beforeDeadline, TIMED_OUT } from '../core/deadline.js';
 
 export interface Readiness {
   ok: boolean;

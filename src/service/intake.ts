@@ -7,9 +7,10 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../core/config.js';
 import { isDatabaseUnavailable, type Db } from '../core/db.js';
 import { errorBody } from '../core/errors.js';
+import { beforeDeadline, TIMED_OUT } from '../core/deadline.js';
 import { InboxWriter, type IntakeApply } from '../inbox/group-commit.js';
 import type { InboxItem } from '../inbox/enqueue.js';
-import { beforeDeadline, deliveryDeadline, handleWebhookRequest, receiveDelivery, TIMED_OUT, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
+import { deliveryDeadline, handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
 import type { DeliveryLimits } from '../receive/rate-limit.js';
 import type { SigningKey } from '../verify/index.js';
 
@@ -82,6 +83,8 @@ export function createIntake({ config, keys, ready, logger, now, limits }: Intak
 
   /** The receiver's dependencies, within the delivery's deadline: the first use opens and migrates the database. */
   const depsBefore = async (arrivedAt: number): Promise<ReceiverDeps | ReceiverAnswer> => {
+    // Once built, nothing is awaited: no deadline timer on every delivery of the hot path.
+    if (receiverDeps) return receiverDeps;
     try {
       const d = await beforeDeadline(deps(), deliveryDeadline(config, arrivedAt));
       if (d === TIMED_OUT) return unavailable(Object.assign(new Error('the database did not answer within the delivery timeout'), { code: 'ETIMEDOUT' }));
