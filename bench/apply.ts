@@ -37,6 +37,7 @@ import { defaultRegistry } from '../src/projections/entities/index.js';
 import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 import { projectPopulation, storeEvents, type DrainReport } from './support/backlog-db.js';
 import { realisticMix, WEIGHTS } from './support/realistic-mix.js';
+import { loadAverage, processTicks } from './support/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,18 +64,7 @@ const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 const TEMPLATE_PREFIX = 'clerk_sync_apply_bench_';
 
 const admin = <T = Record<string, unknown>>(sql: string) => queryOnce<T>(values.url!, sql);
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-/** utime + stime of a process in clock ticks; 0 once it is gone. */
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
 
 const walLsn = async () => (await admin<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn;
 const walBytes = async (from: string, to: string) => Number((await admin<{ b: string }>(`select pg_wal_lsn_diff('${to}', '${from}')::bigint as b`))[0]!.b);
@@ -176,16 +166,16 @@ async function runPostgres(template: string, run: number): Promise<Row> {
         child.once('exit', onExit);
       });
     const { pids } = await next<{ pids: number[] }>('ready');
-    const loadBefore = load();
+    const loadBefore = loadAverage();
     const lsn = await walLsn();
-    const worker0 = cpuTicks(child.pid!);
-    const db0 = pids.map(cpuTicks);
+    const worker0 = processTicks(child.pid!);
+    const db0 = pids.map(processTicks);
     child.send({ kind: 'go' });
     const { ms } = await next<{ ms: number }>('drained');
-    const workerTicks = cpuTicks(child.pid!) - worker0;
-    const dbTicks = pids.map(cpuTicks).reduce((s, t, i) => s + t - db0[i]!, 0);
+    const workerTicks = processTicks(child.pid!) - worker0;
+    const dbTicks = pids.map(processTicks).reduce((s, t, i) => s + t - db0[i]!, 0);
     const wal = await walBytes(lsn, await walLsn());
-    const loadAfter = load();
+    const loadAfter = loadAverage();
     const stopped = next<{ stats: DrainReport['stats'] }>('stopped');
     child.send({ kind: 'stop' });
     const { stats } = await stopped;

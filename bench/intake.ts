@@ -32,6 +32,7 @@ import { signedHeaders } from '../src/verify/index.js';
 import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
 import { encodeRequest, sendAll } from './support/http-load.js';
 import { EventMix, smallEvent, type BenchEvent } from './support/intake-events.js';
+import { processTicks } from './support/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -141,16 +142,6 @@ function prepare(n: number, bodies: Row['bodies'], port: number, path: string): 
   return { ids, requests, bytes };
 }
 
-/** utime + stime of a process in ticks; 0 when it is gone. */
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
 
 /** Busy and total ticks of the whole machine. */
 function machineTicks(): { busy: number; total: number } {

@@ -19,7 +19,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -29,6 +28,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createPgDb } from '../src/db/pg.js';
 import { signedHeaders } from '../src/verify/index.js';
 import { queryOnce, withDatabase } from '../test/support/postgres-admin.js';
+import { loadAverage } from './support/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +41,6 @@ const SEED = Number(values.events);
 const SECONDS = Number(values.seconds);
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const RUN = randomBytes(4).toString('hex');
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 async function seed(url: string): Promise<void> {
@@ -190,7 +189,7 @@ async function main(): Promise<void> {
   const url = withDatabase(values.url!, name);
   let receiver: ChildProcess | undefined;
   try {
-    log(`machine: ${os.cpus().length} cores, load average ${loadavg()}`);
+    log(`machine: ${os.cpus().length} cores, load average ${loadAverage()}`);
     const db = createPgDb({ connectionString: url, max: 2 });
     await migrate(db);
     await seed(url);
@@ -199,18 +198,18 @@ async function main(): Promise<void> {
     const port = started.port;
 
     await maxRate(port, 1000, 32);
-    log(`load before the maximum: ${loadavg()}`);
+    log(`load before the maximum: ${loadAverage()}`);
     const max = await maxRate(port, 6000, 32);
     const rate = Math.max(1, Math.floor(max / 2));
     log(`intake maximum ${Math.round(max)}/s; paced phases run at half: ${rate}/s`);
 
     // The baseline is measured before and after the pruning phase and pooled, so a burst of other
     // work on a shared machine weighs on both sides alike rather than on one.
-    const loadA = loadavg();
+    const loadA = loadAverage();
     const before = await paced(port, rate, () => true, SECONDS / 2);
-    log(`without pruning (before): ${describe(before)} (load ${loadA} → ${loadavg()})`);
+    log(`without pruning (before): ${describe(before)} (load ${loadA} → ${loadAverage()})`);
 
-    const loadB = loadavg();
+    const loadB = loadAverage();
     let pruning = true;
     let pruneSeconds = 0;
     const pruneStarted = performance.now();
@@ -220,16 +219,16 @@ async function main(): Promise<void> {
     });
     const busy = await paced(port, rate, () => !pruning, SECONDS);
     const result = await pruned;
-    log(`while pruning: ${describe(busy)} (load ${loadB} → ${loadavg()})`);
+    log(`while pruning: ${describe(busy)} (load ${loadB} → ${loadAverage()})`);
     // Status 0: the connection failed (reset, refused) before any answer.
     for (const [phase, r] of [['before', before], ['while pruning', busy]] as const) {
       if (r.failures.size > 0) log(`failed requests ${phase} by status: ${JSON.stringify(Object.fromEntries(r.failures))}`);
     }
     log(`pruned ${result.events} events in ${pruneSeconds.toFixed(1)} s: ${Math.round(result.events / pruneSeconds)} rows/s`);
 
-    const loadC = loadavg();
+    const loadC = loadAverage();
     const after = await paced(port, rate, () => true, SECONDS / 2);
-    log(`without pruning (after): ${describe(after)} (load ${loadC} → ${loadavg()})`);
+    log(`without pruning (after): ${describe(after)} (load ${loadC} → ${loadAverage()})`);
     if (after.failures.size > 0) log(`failed requests after by status: ${JSON.stringify(Object.fromEntries(after.failures))}`);
     const quiet = summarize([...before.latencies, ...after.latencies], before.failed + after.failed, before.seconds + after.seconds);
     log(`without pruning (pooled): ${describe(quiet)}`);
@@ -254,7 +253,7 @@ async function main(): Promise<void> {
         oldEventsLeft: Number(left.rows[0]!.n),
         prunedPerSecond: Math.round(result.events / pruneSeconds),
         failedRequests: quiet.failed + busy.failed,
-        loadAverageAtEnd: loadavg(),
+        loadAverageAtEnd: loadAverage(),
       }),
     );
     await db.close();

@@ -5,7 +5,6 @@
  *
  *   node --import tsx bench/support/apply-pglite.ts <events> <population json> <batchSize>
  */
-import { readFileSync } from 'node:fs';
 import { Worker } from '../../src/apply/worker.js';
 import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -13,10 +12,10 @@ import { migrate } from '../../src/db/migrate.js';
 import { createPGliteDb } from '../../src/db/pglite.js';
 import { projectPopulation, storeEvents } from './backlog-db.js';
 import { realisticMix } from './realistic-mix.js';
+import { loadAverage } from './proc.js';
 
 const [events, population, batchSize] = process.argv.slice(2);
 const expected = Number(events);
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 const db = await createPGliteDb();
 await migrate(db);
@@ -25,7 +24,7 @@ await projectPopulation(db, mix.population);
 await storeEvents(db, mix.backlog);
 await db.query('vacuum analyze');
 
-const loadBefore = load();
+const loadBefore = loadAverage();
 let outcomes = 0;
 let markDrained!: (at: number) => void;
 const drained = new Promise<number>((resolve) => (markDrained = resolve));
@@ -48,7 +47,7 @@ const started = performance.now();
 worker.start();
 const ms = (await drained) - started;
 const cpu = process.cpuUsage(cpu0);
-const loadAfter = load();
+const loadAfter = loadAverage();
 await worker.stop();
 await db.close();
 process.send!({ ms, cpuUs: cpu.user + cpu.system, stats: worker.stats, loadBefore, loadAfter });
