@@ -133,8 +133,25 @@ for (const backend of backends) {
         await expect(prune(db, { schema: 'clerk', days })).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('days must be a whole number of days from 1 to 36500') });
       }
       await expect(prune(db, { schema: 'clerk', days: 30, batchSize: 0 })).rejects.toMatchObject({ code: 'invalid_config' });
+      for (const share of [0, -0.1, 1.5, Number.NaN]) {
+        await expect(prune(db, { schema: 'clerk', days: 30, share })).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('share must be a number above 0 and at most 1') });
+      }
+      for (const batchMs of [0, -5, Number.NaN]) {
+        await expect(prune(db, { schema: 'clerk', days: 30, batchMs })).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('batchMs must be a positive number') });
+      }
       expect((await ids(db)).length).toBe(6);
       expect((await db.query(`select 1 from clerk.outbox where pruned_at is not null`)).rows).toEqual([]);
+    });
+
+    it('with a batch duration target, batches shrink to what fits it (never below 10 rows) and still prune everything', async () => {
+      const db = database.db;
+      for (let i = 0; i < 250; i++) await event(db, `old_${String(i).padStart(3, '0')}`, 'applied', 40);
+      const progress: number[] = [];
+      // No batch fits a target of a microsecond: after the first (100 rows), each takes the minimum.
+      const result = await prune(db, { schema: 'clerk', days: 30, batchMs: 0.001, onProgress: (p) => progress.push(p.events) });
+      expect(result.events).toBe(250);
+      expect(progress).toEqual([100, ...Array.from({ length: 15 }, (_, i) => 110 + i * 10)]);
+      expect(await ids(db)).toEqual([]);
     });
 
     it('prunes exactly the done events past the window, whatever the mix and batch size (property)', async () => {
@@ -144,14 +161,14 @@ for (const backend of backends) {
       const days = fc.integer({ min: 0, max: 60 }).filter((d) => d !== 30);
       const row = fc.record({ status: fc.constantFrom(...STATUSES), age: days, appliedAge: days });
       await fc.assert(
-        fc.asyncProperty(fc.array(row, { maxLength: 25 }), fc.integer({ min: 1, max: 6 }), async (rows, batchSize) => {
+        fc.asyncProperty(fc.array(row, { maxLength: 25 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom({}, { share: 0.5, batchMs: 1 }), async (rows, batchSize, pace) => {
           await db.query('truncate clerk.webhook_events');
           for (const [i, r] of rows.entries()) await event(db, `e${String(i).padStart(3, '0')}`, r.status, r.age, Math.min(r.age, r.appliedAge));
           const expected = rows
             .map((r, i) => ({ ...r, id: `e${String(i).padStart(3, '0')}` }))
             .filter((r) => !(PRUNABLE.has(r.status) && r.age > 30 && Math.min(r.age, r.appliedAge) > 30))
             .map((r) => r.id);
-          const result = await prune(db, { schema: 'clerk', days: 30, batchSize });
+          const result = await prune(db, { schema: 'clerk', days: 30, batchSize, ...pace });
           expect(result.events).toBe(rows.length - expected.length);
           expect(await ids(db)).toEqual(expected);
           expect((await prune(db, { schema: 'clerk', days: 30, batchSize })).events).toBe(0);
