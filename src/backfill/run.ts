@@ -17,7 +17,8 @@ import { AbortedError, BudgetExhaustedError } from './budget.js';
 import { ClerkApiError, type ClerkApi, type Json, type ListingRequest, type Page } from './clerk-api.js';
 import { LISTINGS, RESOURCES, RESOURCE_NAMES, listingsOf, type ListingSpec, type ResourceName } from './resources.js';
 import { BackfillState, type ListingState } from './state.js';
-import { syntheticEvent } from './synthetic.js';
+import { frozenRowEvents, requeueEvents } from './frozen.js';
+import { entityIdOf, syntheticEvent } from './synthetic.js';
 
 export interface BackfillProgress {
   /** The listing (`users`, `invitations:revoked`). */
@@ -132,12 +133,18 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     options.onEntities?.(spec.resource, entities);
     const at = now();
     const items = dedupe(entities.map((e) => syntheticEvent(RESOURCES[spec.resource].eventType, e, at)));
+    // An entity already stored unchanged is applied again only when its row is frozen: applied
+    // here with the new ones when this transaction applies, queued again otherwise.
     const insert = async (q: Queryable, applied: boolean) => {
       const fresh: InboxItem[] = [];
       for (let i = 0; i < items.length; i += 1000) {
         const chunk = items.slice(i, i + 1000);
         const inserted = await enqueueEvents(q, schema, chunk, { applied });
+        const known = chunk.filter((item) => !inserted.has(item.id));
+        const frozen = await frozenRowEvents(q, schema, RESOURCES[spec.resource].table, known, known.map((item) => entityIdOf(item)));
+        if (!applied) await requeueEvents(q, schema, frozen.map((item) => item.id));
         for (const item of chunk) if (inserted.has(item.id)) fresh.push(item);
+        fresh.push(...frozen);
       }
       return fresh;
     };

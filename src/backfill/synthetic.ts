@@ -27,6 +27,11 @@ function toMillis(value: unknown): number | null {
 // written raw), so an escape preceded by an even number of backslashes is one of them.
 const JSONB_UNSAFE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
 
+/** The entity a synthetic event is about, read from its id `backfill:<type>:<entity id>:<version>`. */
+export function entityIdOf(item: InboxItem): string {
+  return item.id.split(':').slice(2, -1).join(':');
+}
+
 export function syntheticEvent(type: string, data: Record<string, unknown>, at: number): InboxItem {
   const updatedAt = toMillis(data.updated_at);
   const timestamp = updatedAt === null || updatedAt > at + FUTURE_TOLERANCE_MS ? at : updatedAt;

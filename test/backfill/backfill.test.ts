@@ -238,6 +238,14 @@ for (const backend of backends) {
       const read = async (id: string) => (await database.db.query<{ first_name: string; _version: string; _event_ts: string }>('select first_name, _version::text, _event_ts::text from clerk.users where id = $1', [id])).rows[0]!;
       expect(await read(frozen.id)).toMatchObject({ first_name: 'Repaired', _version: String(frozen.updated_at) });
       expect(await read(future.id)).toMatchObject({ first_name: 'Future', _version: String(at + FUTURE_TOLERANCE_MS), _event_ts: String(at) });
+      // A row frozen while Clerk's entity stayed unchanged: the next backfill finds its event
+      // already stored, and applies it again rather than skipping it as a duplicate.
+      const unchanged = fake.users[3]!;
+      await database.db.query('update clerk.users set first_name = $1, _version = $2, _event_ts = $2 where id = $3', ['Stuck', YEAR_9999, unchanged.id]);
+      const again = await runBackfill({ db: database.db, schema: SCHEMA, api: fakeApi(fake), resources: ['users'], now: () => at });
+      expect(again.counts.users).toEqual({ listed: 30, stored: 1 });
+      await drain(database.db);
+      expect(await read(unchanged.id)).toMatchObject({ first_name: unchanged.first_name, _version: String(unchanged.updated_at) });
       // The bounded version holds only until a real update past it.
       await enqueueEvents(database.db, SCHEMA, [webhook('user.updated', { ...future, first_name: 'Later', updated_at: at + FUTURE_TOLERANCE_MS + 1 }, 'msg_later')]);
       await drain(database.db);

@@ -135,6 +135,15 @@ for (const backend of backends) {
         expect(await count(database.db, 'select count(*)::int as n from clerk.outbox')).toBe(2);
       });
 
+      it('a backfill applying its pages re-applies the stored event of a row a far-future version froze', async () => {
+        await sync.backfill({ resources: ['users'], applyPages: true });
+        const user = fake.users[0]!;
+        await database.db.query('update clerk.users set first_name = $1, _version = $2, _event_ts = $2 where id = $3', ['Stuck', 253_402_300_799_000, user.id]);
+        await sync.backfill({ resources: ['users'], applyPages: true });
+        const row = await database.db.query<{ first_name: string; _version: string }>('select first_name, _version::text from clerk.users where id = $1', [user.id]);
+        expect(row.rows[0]).toEqual({ first_name: user.first_name, _version: String(user.updated_at) });
+      });
+
       it('answers null for an id Clerk does not know, and a tombstone without asking', async () => {
         expect(await sync.ensureUser('user_nobody')).toBeNull();
         const user = fake.users[1]!;
