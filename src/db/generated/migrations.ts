@@ -156,5 +156,18 @@ export const migrations: Migration[] = [
       "-- Retention (decision 0005). Inbox events past the window are deleted through the existing\n-- `webhook_events_received_idx` (received_at), so the table intake writes gets no new index.\n-- Sent side effects past the window keep their row as the record that (kind, key) was sent, and\n-- lose the payload: pruned_at says when. Adding a nullable column rewrites nothing.\nALTER TABLE \"clerk\".\"outbox\" ADD COLUMN \"pruned_at\" timestamp with time zone;",
       "-- The sent rows not pruned yet, oldest first: what each prune batch reads. Only the outbox\n-- (one row per side effect, a small share of events) pays for it.\nCREATE INDEX \"outbox_prunable_idx\" ON \"clerk\".\"outbox\" USING btree (\"sent_at\") WHERE \"status\" = 'sent' AND \"pruned_at\" IS NULL;"
     ]
+  },
+  {
+    "id": 10,
+    "name": "0009_hot_updates",
+    "checksum": "095b7ff76461189a",
+    "statements": [
+      "-- Most events rewrite a row that exists (user.updated, session.*, membership and organization\n-- updates). With full pages every such upsert is a new tuple on another page plus a new entry in\n-- each of the table's indexes; with room left on the page, and no indexed column changed, Postgres\n-- writes a heap-only tuple (HOT): no index entry, less WAL, and the old version is reclaimed by\n-- page pruning without vacuum (decision 0006). fillfactor applies to pages written from now on.\nALTER TABLE \"clerk\".\"users\" SET (fillfactor = 70);",
+      "ALTER TABLE \"clerk\".\"sessions\" SET (fillfactor = 70);",
+      "ALTER TABLE \"clerk\".\"organization_memberships\" SET (fillfactor = 70);",
+      "ALTER TABLE \"clerk\".\"organizations\" SET (fillfactor = 70);",
+      "-- last_active_at changes with nearly every session event, and being in this index it made every\n-- session upsert a non-HOT update. A user has few sessions: the index on user_id finds them, and\n-- ordering that handful by activity needs no index.\nDROP INDEX \"clerk\".\"sessions_user_id_idx\";",
+      "CREATE INDEX \"sessions_user_id_idx\" ON \"clerk\".\"sessions\" USING btree (\"user_id\");"
+    ]
   }
 ];

@@ -139,7 +139,7 @@ export const sessions = clerk.table(
     deviceType: text('device_type'),
     isMobile: boolean('is_mobile'),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId, t.lastActiveAt)],
+  (t) => [index('sessions_user_id_idx').on(t.userId)],
 );
 
 export const roles = clerk.table(
