@@ -53,7 +53,7 @@ async function seed(url: string): Promise<void> {
     for (let from = 1; from <= SEED; from += chunk) {
       const to = Math.min(SEED, from + chunk - 1);
       await client.query(
-        `insert into clerk.webhook_events (id, type, clerk_timestamp, instance_id, payload, body_sha256, source, received_at, status, attempts, next_attempt_at, applied_at)
+        `insert into clerk.webhook_events (id, type, clerk_timestamp, instance_id, payload, source, received_at, status, attempts, next_attempt_at, applied_at)
          select 'msg_old_' || lpad(i::text, 9, '0'), 'user.updated', (extract(epoch from ts) * 1000)::bigint, 'ins_bench',
                 jsonb_build_object(
                   'type', 'user.updated', 'object', 'event', 'instance_id', 'ins_bench', 'timestamp', (extract(epoch from ts) * 1000)::bigint,
@@ -64,7 +64,7 @@ async function seed(url: string): Promise<void> {
                     'email_addresses', jsonb_build_array(jsonb_build_object('id', 'idn_' || i, 'object', 'email_address', 'email_address', 'u' || i || '@example.com',
                       'verification', jsonb_build_object('status', 'verified', 'strategy', 'email_code'))),
                     'public_metadata', jsonb_build_object('notes', substr(f.filler, 1 + (i % 64), 1100 + ((i::bigint * 7919) % 2500)::int)))),
-                md5(i::text), 'webhook', ts, 'applied', 1, ts, ts
+                'webhook', ts, 'applied', 1, ts, ts
          from generate_series($1::int, $2::int) as i
          cross join lateral (select now() - interval '60 days' - make_interval(secs => (i % 2592000)) as ts) t
          cross join (select string_agg(md5(k::text), '') as filler from generate_series(1, 120) k) f`,

@@ -185,7 +185,7 @@ export function realisticMix(events: number, population: Population, seed = 1): 
   const templates = new Map(Object.keys(WEIGHTS).map((t) => [t, template(t)]));
   const item = (id: string, type: string, t: number, data: Json): InboxItem => {
     const envelope = { ...templates.get(type)!, type, timestamp: t, instance_id: 'ins_2popBenchInstance0000', data };
-    return { id, type, clerkTimestamp: t, instanceId: 'ins_2popBenchInstance0000', payload: JSON.stringify(envelope), bodySha256: '', source: 'webhook' };
+    return { id, type, clerkTimestamp: t, instanceId: 'ins_2popBenchInstance0000', payload: JSON.stringify(envelope), source: 'webhook' };
   };
   const dataOf = (type: string) => templates.get(type)!.data as Json;
   const born = T0 - 86_400_000;

@@ -13,7 +13,6 @@
  * tolerance, and the id names that version. Such an entity is stored again by every run, each
  * time with a later version, which is what lets a backfill repair a row an unbounded version froze.
  */
-import { createHash } from 'node:crypto';
 import type { InboxItem } from '../inbox/enqueue.js';
 import { FUTURE_TOLERANCE_MS } from '../projections/index.js';
 
@@ -43,7 +42,6 @@ export function syntheticEvent(type: string, data: Record<string, unknown>, at: 
     clerkTimestamp: timestamp,
     instanceId: null,
     payload,
-    bodySha256: createHash('sha256').update(payload).digest('hex'),
     source: 'backfill',
   };
 }

@@ -17,7 +17,6 @@ export interface InboxItem {
   payload: string;
   /** The body already parsed by the receiver, so applying at intake need not parse it again. */
   parsed?: { type: string; data: Record<string, unknown> };
-  bodySha256: string;
   source?: 'webhook' | 'backfill';
 }
 
@@ -35,24 +34,26 @@ export async function enqueueEvents(db: Queryable, schema: string, items: readon
   // and the statement text stays the same whatever the batch size (one plan).
   const rows = items.map(
     (i) =>
-      `{"id":${JSON.stringify(i.id)},"type":${JSON.stringify(i.type)},"ts":${i.clerkTimestamp === null ? 'null' : Math.trunc(i.clerkTimestamp)},"inst":${JSON.stringify(i.instanceId)},"sha":${JSON.stringify(i.bodySha256)},"src":"${i.source ?? 'webhook'}","payload":${i.payload}}`,
+      `{"id":${JSON.stringify(i.id)},"type":${JSON.stringify(i.type)},"ts":${i.clerkTimestamp === null ? 'null' : Math.trunc(i.clerkTimestamp)},"inst":${JSON.stringify(i.instanceId)},"src":"${i.source ?? 'webhook'}","payload":${i.payload}}`,
   );
-  const insert = `insert into ${quoteIdentifier(schema)}.webhook_events (id, type, clerk_timestamp, instance_id, payload, body_sha256, source${options.applied ? ', status, attempts, applied_at' : ''})
-       select id, type, ts, inst, payload, sha, src${options.applied ? `, 'applied', 1, now()` : ''}
-       from json_to_recordset($1::json) as t(id text, type text, ts bigint, inst text, payload jsonb, sha text, src text)
+  const insert = `insert into ${quoteIdentifier(schema)}.webhook_events (id, type, clerk_timestamp, instance_id, payload, source${options.applied ? ', status, attempts, applied_at' : ''})
+       select id, type, ts, inst, payload, src${options.applied ? `, 'applied', 1, now()` : ''}
+       from json_to_recordset($1::json) as t(id text, type text, ts bigint, inst text, payload jsonb, src text)
        on conflict (id) do nothing
        returning id`;
   const result = await db.query<{ id: string }>(options.applied ? insert : `with ins as (${insert}) select id, pg_notify('${INBOX_CHANNEL}', '') from ins`, [`[${rows.join(',')}]`]);
   return new Set(result.rows.map((r) => r.id));
 }
 
-/** The stored body hashes of the given ids (to warn about a reused id with another body). */
-export async function storedBodyHashes(db: Queryable, schema: string, ids: readonly string[]): Promise<Map<string, string | null>> {
-  const result = await db.query<{ id: string; body_sha256: string | null }>(
-    `select id, body_sha256 from ${quoteIdentifier(schema)}.webhook_events where id = any($1::text[])`,
-    [ids],
-  );
-  return new Map(result.rows.map((r) => [r.id, r.body_sha256]));
+/**
+ * Whether the delivery's id is stored, and if so whether with the same JSON (jsonb equality:
+ * key order and whitespace aside). Asked only of the rare delivery answered as a duplicate, so no
+ * hash of every body is kept for it.
+ */
+export async function storedPayloadMatch(db: Queryable, schema: string, item: Pick<InboxItem, 'id' | 'payload'>): Promise<'missing' | 'same' | 'different'> {
+  const result = await db.query<{ same: boolean }>(`select payload = $2::jsonb as same from ${quoteIdentifier(schema)}.webhook_events where id = $1`, [item.id, item.payload]);
+  const row = result.rows[0];
+  return row === undefined ? 'missing' : row.same ? 'same' : 'different';
 }
 
 export interface StoredEventState {

@@ -28,7 +28,7 @@ function heldDb() {
   return { db, state, releaseAll };
 }
 
-const item = (id: string): InboxItem => ({ id, type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{}', bodySha256: 'x' });
+const item = (id: string): InboxItem => ({ id, type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{}' });
 
 async function settle(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));

@@ -2,7 +2,6 @@
  * Turns verified bytes into an inbox item: the body must be UTF-8 JSON of the shape of a Clerk
  * event (an object with a string `type` and an object `data`) that Postgres' jsonb can store.
  */
-import { createHash } from 'node:crypto';
 import type { InboxItem } from '../inbox/enqueue.js';
 
 export type ParsedEvent = { ok: true; item: InboxItem } | { ok: false; code: 'invalid_json' | 'invalid_event'; message: string };
@@ -88,7 +87,6 @@ export function parseEvent(id: string, body: Uint8Array): ParsedEvent {
       instanceId: typeof event.instance_id === 'string' ? event.instance_id : null,
       payload: text,
       parsed: event as { type: string; data: Record<string, unknown> },
-      bodySha256: createHash('sha256').update(body).digest('hex'),
     },
   };
 }

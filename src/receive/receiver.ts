@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { beforeDeadline, TIMED_OUT } from '../core/deadline.js';
 import { isDatabaseUnavailable } from '../core/db.js';
 import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
-import { storedBodyHashes, type InboxItem } from '../inbox/enqueue.js';
+import { storedPayloadMatch, type InboxItem } from '../inbox/enqueue.js';
 import type { InboxWriter, WriteResult } from '../inbox/group-commit.js';
 import type { Queryable } from '../core/db.js';
 import { verifyWebhook, type HeaderLookup, type SigningKey } from '../verify/index.js';
@@ -194,15 +194,14 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
 
 /** Whether a delivery reported as a duplicate is really in the inbox; warns when its stored body differs. */
 async function storedCopy(deps: ReceiverDeps, item: InboxItem): Promise<'stored' | 'missing' | 'unknown'> {
-  let stored: string | null | undefined;
+  let stored: 'missing' | 'same' | 'different';
   try {
-    const hashes = await storedBodyHashes(deps.db, deps.schema, [item.id]);
-    if (!hashes.has(item.id)) return 'missing';
-    stored = hashes.get(item.id);
+    stored = await storedPayloadMatch(deps.db, deps.schema, item);
   } catch {
     return 'unknown';
   }
-  if (stored && stored !== item.bodySha256) {
+  if (stored === 'missing') return 'missing';
+  if (stored === 'different') {
     deps.logger.warn({ svixId: item.id, eventType: item.type }, 'duplicate svix id with a different body: kept the first one');
   }
   return 'stored';

@@ -29,7 +29,7 @@ const ENTITIES = 78;
 
 function webhook(type: string, data: Record<string, unknown>, id: string) {
   const payload = JSON.stringify({ type, object: 'event', data, timestamp: Number(data.updated_at ?? Date.now()) });
-  return { id, type, clerkTimestamp: Number(data.updated_at ?? Date.now()), instanceId: 'ins_1', payload, bodySha256: id, source: 'webhook' as const };
+  return { id, type, clerkTimestamp: Number(data.updated_at ?? Date.now()), instanceId: 'ins_1', payload, source: 'webhook' as const };
 }
 
 for (const backend of backends) {

@@ -128,7 +128,7 @@ for (const backend of backends) {
         expect(fake.requests.length).toBe(before + 1);
         // The webhook that arrives later still wins when it is newer, and changes nothing when not.
         const later = JSON.stringify({ type: 'user.created', data: { ...user, first_name: 'Later' }, timestamp: user.updated_at });
-        await enqueueEvents(database.db, SCHEMA, [{ id: 'msg_late_create', type: 'user.created', clerkTimestamp: user.updated_at + 10, instanceId: null, payload: later, bodySha256: 'x' }]);
+        await enqueueEvents(database.db, SCHEMA, [{ id: 'msg_late_create', type: 'user.created', clerkTimestamp: user.updated_at + 10, instanceId: null, payload: later }]);
         await drain(database.db);
         expect((await database.db.query<{ first_name: string }>('select first_name from clerk.users where id = $1', [user.id])).rows[0]!.first_name).toBe('Later');
         // A real sign-up webhook: its welcome email and Slack notice are due, unlike the backfill's.
@@ -147,7 +147,7 @@ for (const backend of backends) {
       it('answers null for an id Clerk does not know, and a tombstone without asking', async () => {
         expect(await sync.ensureUser('user_nobody')).toBeNull();
         const user = fake.users[1]!;
-        await enqueueEvents(database.db, SCHEMA, [{ id: 'msg_del', type: 'user.deleted', clerkTimestamp: Date.now(), instanceId: null, payload: JSON.stringify({ type: 'user.deleted', data: { id: user.id, deleted: true } }), bodySha256: 'y' }]);
+        await enqueueEvents(database.db, SCHEMA, [{ id: 'msg_del', type: 'user.deleted', clerkTimestamp: Date.now(), instanceId: null, payload: JSON.stringify({ type: 'user.deleted', data: { id: user.id, deleted: true } }) }]);
         await drain(database.db);
         const before = fake.requests.length;
         const row = await sync.ensureUser(user.id);

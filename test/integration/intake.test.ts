@@ -1,4 +1,6 @@
 /** The HTTP contract of the webhook path, end to end over loopback, on every database backend. */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
 import { signedHeaders } from '../../src/verify/index.js';
@@ -71,6 +73,27 @@ for (const backend of backends) {
       const rows = await stored();
       expect(rows).toHaveLength(1);
       expect(rows[0]!.payload.data.id).toBe('user_first');
+    });
+
+    it('warns (ids only) when a duplicate id comes with other JSON, not when only its formatting differs', async () => {
+      const lines: Array<{ msg: string; level: number }> = [];
+      const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => { lines.push(JSON.parse(chunk.toString())); done(); } }));
+      const watched = createClerkSync({ db: database.db, secret: SECRET, logger, now: () => NOW * 1000 });
+      const own = await startServer(watched);
+      try {
+        const first = event('user_watch');
+        const reformatted = JSON.stringify(JSON.parse(first), null, 2);
+        expect((await post(`${own.url}/webhooks/clerk`, first, signed('msg_watch', first))).status).toBe(200);
+        expect((await post(`${own.url}/webhooks/clerk`, reformatted, signed('msg_watch', reformatted))).json.duplicate).toBe(true);
+        expect(lines.filter((l) => l.msg.includes('different body'))).toEqual([]);
+        const other = event('user_other_watch');
+        expect((await post(`${own.url}/webhooks/clerk`, other, signed('msg_watch', other))).json.duplicate).toBe(true);
+        const warned = lines.filter((l) => l.msg.includes('different body'));
+        expect(warned).toHaveLength(1);
+        expect(JSON.stringify(warned[0])).not.toContain('user_other_watch');
+      } finally {
+        await own.close();
+      }
     });
 
     it('accepts a body without content-type or with text/plain', async () => {

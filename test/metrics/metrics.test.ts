@@ -73,7 +73,7 @@ for (const backend of backends) {
 
     it('reads the queue gauges from the database at scrape time', async () => {
       await database.db.query(`update clerk.webhook_events set received_at = now() - interval '90 seconds'`);
-      await enqueueEvents(database.db, 'clerk', [{ id: 'msg_dead', type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{"type":"user.updated","data":{}}', bodySha256: 'x' }]);
+      await enqueueEvents(database.db, 'clerk', [{ id: 'msg_dead', type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{"type":"user.updated","data":{}}' }]);
       await database.db.query(`update clerk.webhook_events set status = 'dead' where id = 'msg_dead'`);
       await database.db.query(`insert into clerk.outbox (kind, key, payload, status) values ('email.welcome', 'user_a', '{}', 'pending'), ('slack.signup', 'user_a', '{}', 'dead'), ('email.welcome', 'user_b', '{}', 'failed')`);
       // A fresh instance: dead letters are re-counted at most every 30 s, and this one never counted.
@@ -93,7 +93,7 @@ for (const backend of backends) {
       const read = createQueueStatsReader(async () => database.db, 'clerk', { now: () => now });
       const first = await read();
       await database.db.query(`update clerk.webhook_events set status = 'dead' where id = 'msg_m1'`);
-      const item = { type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{"type":"user.updated","data":{}}', bodySha256: 'z' };
+      const item = { type: 'user.updated', clerkTimestamp: null, instanceId: null, payload: '{"type":"user.updated","data":{}}' };
       // One pending event became dead, two new ones wait: one more pending than before.
       await enqueueEvents(database.db, 'clerk', [{ id: 'msg_new_1', ...item }, { id: 'msg_new_2', ...item }]);
       now = 29_000;

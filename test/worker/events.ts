@@ -1,5 +1,4 @@
 /** Clerk events for worker tests, stored straight into the inbox the way intake stores them. */
-import { createHash } from 'node:crypto';
 import type { Queryable } from '../../src/core/db.js';
 import { enqueueEvents, type InboxItem } from '../../src/inbox/enqueue.js';
 
@@ -51,7 +50,6 @@ export function item(e: TestEvent): InboxItem {
     clerkTimestamp: timestamp,
     instanceId: 'ins_1',
     payload,
-    bodySha256: createHash('sha256').update(payload).digest('hex'),
     source: e.source ?? 'webhook',
   };
 }
