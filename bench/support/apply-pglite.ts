@@ -5,12 +5,9 @@
  *
  *   node --import tsx bench/support/apply-pglite.ts <events> <population json> <batchSize>
  */
-import { Worker } from '../../src/apply/worker.js';
-import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
-import { createLogger } from '../../src/core/logger.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPGliteDb } from '../../src/db/pglite.js';
-import { projectPopulation, storeEvents } from './backlog-db.js';
+import { benchWorker, projectPopulation, storeEvents } from './backlog-db.js';
 import { realisticMix } from './realistic-mix.js';
 import { loadAverage } from './proc.js';
 
@@ -28,14 +25,7 @@ const loadBefore = loadAverage();
 let outcomes = 0;
 let markDrained!: (at: number) => void;
 const drained = new Promise<number>((resolve) => (markDrained = resolve));
-const worker = new Worker({
-  db,
-  schema: 'clerk',
-  logger: createLogger('silent'),
-  context: { schema: 'clerk', deleteMode: 'soft' },
-  effects: NO_SIDE_EFFECTS,
-  listen: false,
-  pollIntervalMs: 20,
+const worker = benchWorker(db, {
   batchSize: Number(batchSize),
   concurrency: 1,
   onOutcome: () => {

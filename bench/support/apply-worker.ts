@@ -6,11 +6,9 @@
  *
  *   node --import tsx bench/support/apply-worker.ts <url> <events> <batchSize> <concurrency>
  */
-import { Worker } from '../../src/apply/worker.js';
-import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
 import type { Db, Queryable } from '../../src/core/db.js';
-import { createLogger } from '../../src/core/logger.js';
 import { createPgDb } from '../../src/db/pg.js';
+import { benchWorker } from './backlog-db.js';
 
 const [rawUrl, events, batchSize, concurrency] = process.argv.slice(2);
 const url = new URL(rawUrl!);
@@ -45,14 +43,7 @@ const pids = await Promise.all(
 );
 let outcomes = 0;
 let started = 0;
-const worker = new Worker({
-  db,
-  schema: 'clerk',
-  logger: createLogger('silent'),
-  context: { schema: 'clerk', deleteMode: 'soft' },
-  effects: NO_SIDE_EFFECTS,
-  listen: false,
-  pollIntervalMs: 20,
+const worker = benchWorker(db, {
   batchSize: Number(batchSize),
   concurrency: lanes,
   onOutcome: () => {

@@ -1,6 +1,9 @@
 /** Shared by bench/apply.ts and its PGlite process: the setup before the clock starts. */
 import type { OutcomeCounts } from '../../src/apply/apply-batch.js';
+import { NO_SIDE_EFFECTS } from '../../src/apply/side-effects.js';
+import { Worker } from '../../src/apply/worker.js';
 import type { Db } from '../../src/core/db.js';
+import { createLogger } from '../../src/core/logger.js';
 import { enqueueEvents, type InboxItem } from '../../src/inbox/enqueue.js';
 import { applyEvents, type StoredEvent } from '../../src/projections/index.js';
 
@@ -9,6 +12,20 @@ export interface DrainReport {
   /** CPU of the whole process (worker and, for PGlite, the database), microseconds. */
   cpuUs: number;
   stats: OutcomeCounts & { batches: number };
+}
+
+/** The Worker `clerk-sync worker` runs (no side effects, no LISTEN: the backlog is all there), timed by its outcomes. */
+export function benchWorker(db: Db, options: { batchSize: number; concurrency: number; onOutcome: () => void }): Worker {
+  return new Worker({
+    db,
+    schema: 'clerk',
+    logger: createLogger('silent'),
+    context: { schema: 'clerk', deleteMode: 'soft' },
+    effects: NO_SIDE_EFFECTS,
+    listen: false,
+    pollIntervalMs: 20,
+    ...options,
+  });
 }
 
 export async function storeEvents(db: Db, items: readonly InboxItem[]): Promise<void> {

@@ -14,6 +14,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { InboxItem } from '../../src/inbox/enqueue.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/clerk-payloads/', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../src/clerk/examples/', import.meta.url));
@@ -84,17 +85,6 @@ export interface Population {
 
 type Json = Record<string, unknown>;
 
-/** A small seeded generator (mulberry32), so every run and every machine gets the same backlog. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function template(type: string): Json {
   const file = existsSync(`${FIXTURES}${type}.json`) ? `${FIXTURES}${type}.json` : `${EXAMPLES}${type}.json`;
@@ -181,7 +171,7 @@ export interface Mix {
 }
 
 export function realisticMix(events: number, population: Population, seed = 1): Mix {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const templates = new Map(Object.keys(WEIGHTS).map((t) => [t, template(t)]));
   const item = (id: string, type: string, t: number, data: Json): InboxItem => {
     const envelope = { ...templates.get(type)!, type, timestamp: t, instance_id: 'ins_2popBenchInstance0000', data };

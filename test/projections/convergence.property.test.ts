@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent, applyEvents, FUTURE_TOLERANCE_MS, type StoredEvent } from '../../src/projections/index.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { normalise, SOFT } from './support.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const T = 1_750_000_000_000;
 const NUM_RUNS = 80;
@@ -205,17 +206,6 @@ function toStored(e: Ev): StoredEvent {
   return { id: e.id, type: e.type, clerkTimestamp: ms(e.timestamp), payload: { object: 'event', type: e.type, timestamp: e.timestamp, data: e.data }, source: 'webhook' };
 }
 
-/** mulberry32: a tiny seeded PRNG, so a delivery order is reproducible from the seed fast-check prints. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];
@@ -227,7 +217,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 function deliveries(events: Ev[], seed: number): Record<string, Ev[]> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const shuffled = shuffle(events, random);
   const duplicates = events.filter(() => random() < 0.4);
   return {

@@ -212,17 +212,8 @@ export function buildStream(): StreamEvent[] {
   return s.events;
 }
 
-/** Deterministic PRNG (mulberry32), so a failing order can be replayed with E2E_SEED. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failing order can be replayed with E2E_SEED. */
+export { seededRandom } from '../../support/seeded-random.js';
 
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG, for everything that must be reproducible from a seed (a
+ * property test's delivery order, the e2e stream, a benchmark's backlog). Not for secrets.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
