@@ -63,7 +63,7 @@ describe('clerk-sync prune', () => {
     expect(dry.stdout).toMatch(/^Would delete 36 events and reduce 1 sent side effects older than 30 days \(before .+\)\.$/m);
     expect(await count(dataDir, events)).toBe(50);
 
-    const done = await runCli(['prune', '--days', '30'], { CLERK_SYNC_DATA_DIR: dataDir });
+    const done = await runCli(['prune', '--days', '30', '--paced'], { CLERK_SYNC_DATA_DIR: dataDir });
     expect(done.status).toBe(0);
     expect(done.stderr).toMatch(/prune: 37/);
     expect(done.stdout).toMatch(/^Deleted 36 events and reduced 1 sent side effects older than 30 days/m);
