@@ -65,6 +65,20 @@ describe('group commit in flight', () => {
     expect(results.every((r) => r === 'stored')).toBe(true);
   });
 
+  it('drops a queued delivery whose deadline passed before a write could take it, and writes the rest', async () => {
+    const { db, state, releaseAll } = heldDb();
+    const writer = new InboxWriter(db, 'clerk', { maxInFlight: 1 });
+    const first = writer.write(item('msg_first'));
+    await settle();
+    const late = writer.write(item('msg_late'), performance.now() + 5);
+    const patient = writer.write(item('msg_patient'), performance.now() + 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await releaseAll();
+    expect(await Promise.all([first, late, patient])).toEqual(['stored', 'expired', 'stored']);
+    // Only msg_patient went to the database after the first write.
+    expect(state.batches).toEqual([1, 1]);
+  });
+
   it('never exceeds maxInFlight 1', async () => {
     const { db, state, releaseAll } = heldDb();
     const writer = new InboxWriter(db, 'clerk', { maxInFlight: 1 });

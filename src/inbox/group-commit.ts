@@ -22,8 +22,12 @@ export interface IntakeApply {
   lockTimeoutMs: number;
 }
 
-/** applied: stored and applied in the same commit; stored: stored, pending; duplicate: the id was already stored. */
-export type WriteResult = 'applied' | 'stored' | 'duplicate';
+/**
+ * applied: stored and applied in the same commit; stored: stored, pending; duplicate: the id was
+ * already stored; expired: its deadline passed while it waited for a write, so it was never sent
+ * to the database (its request has been answered 503 by then, and the sender retries).
+ */
+export type WriteResult = 'applied' | 'stored' | 'duplicate' | 'expired';
 
 export interface GroupCommitOptions {
   /** Writes in flight at once at most: beyond 2, only while deliveries queue (see #pump). @default 6 */
@@ -35,7 +39,7 @@ export interface GroupCommitOptions {
 /** Deliveries waiting at which a write beyond the second starts. */
 const WIDEN_AT_QUEUED = 16;
 
-type Waiter = { item: InboxItem; resolve: (result: WriteResult) => void; reject: (error: unknown) => void };
+type Waiter = { item: InboxItem; deadline: number; resolve: (result: WriteResult) => void; reject: (error: unknown) => void };
 
 export class InboxWriter {
   readonly #db: Db;
@@ -55,15 +59,30 @@ export class InboxWriter {
     this.#apply = apply;
   }
 
-  /** Resolves after commit. */
-  write(item: InboxItem): Promise<WriteResult> {
+  /**
+   * Resolves after commit; or with `expired`, without writing, when `deadline` (a
+   * `performance.now()` time) passes while the delivery still waits for a write: after a database
+   * stall, the deliveries already answered 503 are not written all at once when it comes back.
+   */
+  write(item: InboxItem, deadline = Infinity): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
+      this.#queue.push({ item, deadline, resolve, reject });
       this.#pump();
     });
   }
 
+  #dropExpired(): void {
+    const now = performance.now();
+    if (!this.#queue.some((w) => w.deadline <= now)) return;
+    this.#queue = this.#queue.filter((w) => {
+      if (w.deadline > now) return true;
+      w.resolve('expired');
+      return false;
+    });
+  }
+
   #pump(): void {
+    if (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) this.#dropExpired();
     // Two writes keep one batch filling while the other commits. More pay only when deliveries
     // queue behind both: then the receiver and Postgres would otherwise sit waiting on round
     // trips and WAL flushes while requests wait, and a queue that deep still makes a batch big

@@ -154,15 +154,16 @@ async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryO
 
   let written: WriteResult | typeof TIMED_OUT;
   try {
-    const write = deps.writer.write(parsed.item);
-    // Past the deadline the write goes on unheard: it may still commit, and the sender's retry is then a duplicate.
+    const write = deps.writer.write(parsed.item, deadline);
+    // Past the deadline a write already sent goes on unheard: it may still commit, and the
+    // sender's retry is then a duplicate. One still queued is dropped (expired).
     write.catch(() => {});
     written = await beforeDeadline(write, deadline);
   } catch (error) {
     if (isDatabaseUnavailable(error)) return reject('database_unavailable');
     throw error;
   }
-  if (written === TIMED_OUT) {
+  if (written === TIMED_OUT || written === 'expired') {
     deps.logger.warn({ svixId: verified.id, eventType: parsed.item.type, timeoutMs: deps.deliveryTimeoutMs }, 'the database did not commit the delivery in time; answered 503');
     return reject('database_unavailable', `The database did not answer within ${deps.deliveryTimeoutMs} ms; the delivery may not be stored, retry later`);
   }
