@@ -7,30 +7,19 @@
  */
 import type { Queryable } from '../core/db.js';
 import { quoteIdentifier } from '../db/identifiers.js';
-import { INBOX_CHANNEL, type InboxItem } from '../inbox/enqueue.js';
+import type { InboxItem } from '../inbox/enqueue.js';
 import { FUTURE_TOLERANCE_MS } from '../projections/index.js';
+import { entityIdOf } from './synthetic.js';
 
-/** Of `items` (already in the inbox), those whose entity's row in `table` is frozen. */
-export async function frozenRowEvents(db: Queryable, schema: string, table: string, items: readonly InboxItem[], entityIds: readonly string[]): Promise<InboxItem[]> {
+/** Of synthetic `items` (already in the inbox), those whose entity's row in `table` is frozen. */
+export async function frozenRowEvents(db: Queryable, schema: string, table: string, items: readonly InboxItem[]): Promise<InboxItem[]> {
   if (items.length === 0) return [];
   const r = await db.query<{ event_id: string }>(
     `select u.event_id from unnest($1::text[], $2::text[]) as u(event_id, entity_id)
        join ${quoteIdentifier(schema)}.${quoteIdentifier(table)} t on t.id = u.entity_id
       where t._version > (extract(epoch from now()) * 1000)::bigint + ${FUTURE_TOLERANCE_MS}`,
-    [items.map((i) => i.id), entityIds],
+    [items.map((i) => i.id), items.map(entityIdOf)],
   );
   const frozen = new Set(r.rows.map((row) => row.event_id));
   return items.filter((i) => frozen.has(i.id));
-}
-
-/** Puts finished stored events back in the queue for a worker (or the backfill's own apply). */
-export async function requeueEvents(db: Queryable, schema: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.query(
-    `with requeued as (
-       update ${quoteIdentifier(schema)}.webhook_events set status = 'pending', attempts = 0, next_attempt_at = now(), last_error = null
-        where id = any($1::text[]) and status in ('applied', 'stale', 'ignored') returning 1
-     ) select pg_notify('${INBOX_CHANNEL}', '') from requeued limit 1`,
-    [ids],
-  );
 }

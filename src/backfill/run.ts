@@ -12,13 +12,14 @@
  * into the apply.
  */
 import type { Db, Queryable } from '../core/db.js';
+import { replayEvents } from '../apply/replay.js';
 import { enqueueEvents, type InboxItem } from '../inbox/enqueue.js';
 import { AbortedError, BudgetExhaustedError } from './budget.js';
 import { ClerkApiError, type ClerkApi, type Json, type ListingRequest, type Page } from './clerk-api.js';
 import { LISTINGS, RESOURCES, RESOURCE_NAMES, listingsOf, type ListingSpec, type ResourceName } from './resources.js';
 import { BackfillState, type ListingState } from './state.js';
-import { frozenRowEvents, requeueEvents } from './frozen.js';
-import { entityIdOf, syntheticEvent } from './synthetic.js';
+import { frozenRowEvents } from './frozen.js';
+import { syntheticEvent } from './synthetic.js';
 
 export interface BackfillProgress {
   /** The listing (`users`, `invitations:revoked`). */
@@ -141,8 +142,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         const chunk = items.slice(i, i + 1000);
         const inserted = await enqueueEvents(q, schema, chunk, { applied });
         const known = chunk.filter((item) => !inserted.has(item.id));
-        const frozen = await frozenRowEvents(q, schema, RESOURCES[spec.resource].table, known, known.map((item) => entityIdOf(item)));
-        if (!applied) await requeueEvents(q, schema, frozen.map((item) => item.id));
+        const frozen = await frozenRowEvents(q, schema, RESOURCES[spec.resource].table, known);
+        if (!applied && frozen.length > 0) await replayEvents(q, schema, { ids: frozen.map((item) => item.id), statuses: ['applied', 'stale', 'ignored'] });
         for (const item of chunk) if (inserted.has(item.id)) fresh.push(item);
         fresh.push(...frozen);
       }
