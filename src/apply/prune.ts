@@ -115,62 +115,61 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
     return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
   };
 
+  /**
+   * Runs `batch` (one short transaction under the pruners' lock, resolving to the rows it handled)
+   * until it handles none (undefined), or stops early: busy, or asked to (the run's result).
+   */
+  const batches = async (batch: (tx: Queryable) => Promise<number>, count: keyof PruneProgress): Promise<PruneResult | undefined> => {
+    for (;;) {
+      if (options.shouldStop?.()) return result({ stopped: true });
+      const batchStarted = Date.now();
+      const n = await db.transaction(async (tx) => ((await tryLock(tx, options.schema)) ? batch(tx) : null));
+      if (n === null) return result({ busy: true });
+      if (n === 0) return undefined;
+      progress[count] += n;
+      options.onProgress?.({ ...progress });
+      await pause(Date.now() - batchStarted);
+    }
+  };
+
   // The keyset: each batch starts at the received_at where the last one stopped, so the rows it
   // leaves behind (pending, dead, locked) are read once per run, not once per batch.
   let after = '-infinity';
-  for (;;) {
-    if (options.shouldStop?.()) return result({ stopped: true });
-    const batchStarted = Date.now();
-    const batch = await db.transaction(async (tx) => {
-      if (!(await tryLock(tx, options.schema))) return null;
-      const r = await tx.query<{ n: string | number; last: string | null }>(
-        `with doomed as (
-           select id, received_at from ${s}.webhook_events
-            where ${eventsWhere} and received_at >= $3::timestamptz
-            order by received_at
-            limit $2
-            for update skip locked
-         ), gone as (
-           delete from ${s}.webhook_events e using doomed where e.id = doomed.id returning doomed.received_at
-         )
-         select count(*) as n, max(received_at)::text as last from gone`,
-        [cutoff, size.rows, after],
-      );
-      return { n: Number(r.rows[0]?.n ?? 0), last: r.rows[0]?.last ?? null };
-    });
-    if (batch === null) return result({ busy: true });
-    if (batch.n === 0 || batch.last === null) break;
-    after = batch.last;
-    progress.events += batch.n;
-    options.onProgress?.({ ...progress });
-    await pause(Date.now() - batchStarted);
-  }
+  const events = async (tx: Queryable): Promise<number> => {
+    const r = await tx.query<{ n: string | number; last: string | null }>(
+      `with doomed as (
+         select id, received_at from ${s}.webhook_events
+          where ${eventsWhere} and received_at >= $3::timestamptz
+          order by received_at
+          limit $2
+          for update skip locked
+       ), gone as (
+         delete from ${s}.webhook_events e using doomed where e.id = doomed.id returning doomed.received_at
+       )
+       select count(*) as n, max(received_at)::text as last from gone`,
+      [cutoff, size.rows, after],
+    );
+    const last = r.rows[0]?.last ?? null;
+    if (last === null) return 0;
+    after = last;
+    return Number(r.rows[0]?.n ?? 0);
+  };
+  // The row stays as the record that this (kind, key) was sent: without it a redelivery of the
+  // pruned event would send the effect again. What it was sent with (addresses, names) goes.
+  const outbox = async (tx: Queryable): Promise<number> => {
+    const r = await tx.query<{ n: string | number }>(
+      `with doomed as (
+         select id from ${s}.outbox where ${outboxWhere} order by sent_at limit $2 for update skip locked
+       ), reduced as (
+         update ${s}.outbox o set payload = '{}'::jsonb, last_error = null, pruned_at = now() from doomed where o.id = doomed.id returning 1
+       )
+       select count(*) as n from reduced`,
+      [cutoff, size.rows],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  };
 
-  for (;;) {
-    if (options.shouldStop?.()) return result({ stopped: true });
-    const batchStarted = Date.now();
-    const n = await db.transaction(async (tx) => {
-      if (!(await tryLock(tx, options.schema))) return null;
-      // The row stays as the record that this (kind, key) was sent: without it a redelivery of the
-      // pruned event would send the effect again. What it was sent with (addresses, names) goes.
-      const r = await tx.query<{ n: string | number }>(
-        `with doomed as (
-           select id from ${s}.outbox where ${outboxWhere} order by sent_at limit $2 for update skip locked
-         ), reduced as (
-           update ${s}.outbox o set payload = '{}'::jsonb, last_error = null, pruned_at = now() from doomed where o.id = doomed.id returning 1
-         )
-         select count(*) as n from reduced`,
-        [cutoff, size.rows],
-      );
-      return Number(r.rows[0]?.n ?? 0);
-    });
-    if (n === null) return result({ busy: true });
-    if (n === 0) break;
-    progress.outbox += n;
-    options.onProgress?.({ ...progress });
-    await pause(Date.now() - batchStarted);
-  }
-  return result();
+  return (await batches(events, 'events')) ?? (await batches(outbox, 'outbox')) ?? result();
 }
 
 /**
