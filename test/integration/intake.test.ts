@@ -1,11 +1,10 @@
 /** The HTTP contract of the webhook path, end to end over loopback, on every database backend. */
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClerkSync, type ClerkSync } from '../../src/service/clerk-sync.js';
 import { signedHeaders } from '../../src/verify/index.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { post, startServer } from '../support/http.js';
+import { captureLogs } from '../support/logs.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OTHER_SECRET = 'whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXk=';
@@ -76,8 +75,7 @@ for (const backend of backends) {
     });
 
     it('warns (ids only) when a duplicate id comes with other JSON, not when only its formatting differs', async () => {
-      const lines: Array<{ msg: string; level: number }> = [];
-      const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => { lines.push(JSON.parse(chunk.toString())); done(); } }));
+      const { lines, logger } = captureLogs('warn');
       const watched = createClerkSync({ db: database.db, secret: SECRET, logger, now: () => NOW * 1000 });
       const own = await startServer(watched);
       try {

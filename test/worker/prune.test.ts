@@ -3,13 +3,11 @@
  * batches; dry runs; bad input; one pruner at a time; the worker's schedule; and the promise the
  * design rests on: a pruned event delivered again never sends its side effect a second time.
  */
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { prune, PruneSchedule } from '../../src/apply/prune.js';
 import { optionsFromEnv, resolveConfig } from '../../src/core/config.js';
 import type { Queryable } from '../../src/core/db.js';
-import { createLogger } from '../../src/core/logger.js';
 import { createPgDb } from '../../src/db/pg.js';
 import { replayOutbox } from '../../src/outbox/replay.js';
 import { createClerkSync } from '../../src/service/clerk-sync.js';
@@ -18,6 +16,7 @@ import { post, startServer } from '../support/http.js';
 import { waitFor } from '../outbox/support.js';
 import { T0, user } from './events.js';
 import { delivery, SECRET } from './services.js';
+import { captureLogs } from '../support/logs.js';
 
 const STATUSES = ['pending', 'applied', 'stale', 'ignored', 'failed', 'dead'] as const;
 type Status = (typeof STATUSES)[number];
@@ -41,17 +40,6 @@ async function effect(q: Queryable, key: string, status: 'pending' | 'sent' | 'f
 }
 
 const ids = async (q: Queryable) => (await q.query<{ id: string }>('select id from clerk.webhook_events order by id')).rows.map((r) => r.id);
-
-function captureLogs() {
-  const lines: Array<Record<string, any>> = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger('info', stream) };
-}
 
 describe('retention configuration', () => {
   it('defaults to 30 days, takes 0 or false for keep-forever, and refuses anything else with invalid_config', () => {

@@ -3,9 +3,7 @@
  * deliveries over loopback HTTP. Worker mode (background), inline mode (apply in the request),
  * drain, replay, custom side-effect kinds, and the once-at-start notes about senders.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/logger.js';
 import { enqueueOutbox } from '../../src/outbox/enqueue.js';
 import { createClerkSync } from '../../src/service/clerk-sync.js';
 import { backends, type TestDatabase } from '../support/databases.js';
@@ -15,17 +13,7 @@ import { post } from '../support/http.js';
 import { sleep, waitFor } from '../outbox/support.js';
 import { user } from './events.js';
 import { delivery, SECRET, services } from './services.js';
-
-function captureLogs() {
-  const lines: Array<Record<string, any>> = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger('info', stream) };
-}
+import { captureLogs } from '../support/logs.js';
 
 for (const backend of backends) {
   describe(`clerk-sync worker and inline mode (${backend.name})`, () => {
