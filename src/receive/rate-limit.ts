@@ -53,10 +53,13 @@ export interface DeliveryLimits {
 const REDIS_FIRST_CONTACT_MS = 1500;
 
 type LimiterPackage = typeof import('rate-limiter-flexible');
-let limiterPackage: Promise<LimiterPackage> | undefined;
 // Imported by the first delivery that counts, not with the route module: a cold start that
-// imports the route pays for the limiters only when a request needs them.
-const loadLimiterPackage = (): Promise<LimiterPackage> => (limiterPackage ??= import('rate-limiter-flexible'));
+// imports the route pays for the limiters only when a request needs them. Once loaded, it is
+// used as is: no await and no allocation per delivery for it.
+let limiterPackage: LimiterPackage | undefined;
+let loadingLimiters: Promise<LimiterPackage> | undefined;
+const loadLimiterPackage = (): Promise<LimiterPackage> => (loadingLimiters ??= import('rate-limiter-flexible').then((p) => (limiterPackage = p)));
+const isLimitResult = (value: unknown): value is RateLimiterRes => limiterPackage !== undefined && value instanceof limiterPackage.RateLimiterRes;
 
 function secondsOf(res: RateLimiterRes): number {
   return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -161,39 +164,39 @@ class Budget {
     this.#link = link;
   }
 
-  /** The limiter to count with now, the in-memory one to fall back to, and the package's result class. */
-  async #limiters(): Promise<{ active: RateLimiterMemory | RateLimiterRedis; memory: RateLimiterMemory; Res: typeof RateLimiterRes }> {
-    const limiters = await loadLimiterPackage();
+  /** The limiter to count with now: Redis when it answers, else memory (built first: the fallback whenever Redis fails). */
+  async #limiter(): Promise<RateLimiterMemory | RateLimiterRedis> {
+    const limiters = limiterPackage ?? (await loadLimiterPackage());
     const memory = (this.#memory ??= new limiters.RateLimiterMemory(this.#options));
     const client = await this.#link?.ready();
-    if (!client) return { active: memory, memory, Res: limiters.RateLimiterRes };
+    if (!client) return memory;
     this.#redis ??= new limiters.RateLimiterRedis({ ...this.#options, storeClient: client, rejectIfRedisNotReady: true });
-    return { active: this.#redis, memory, Res: limiters.RateLimiterRes };
+    return this.#redis;
   }
 
   /** The count of a key, or null when it has none; Redis errors fall back to memory. */
   async get(key: string): Promise<RateLimiterRes | null> {
-    const { active, memory } = await this.#limiters();
+    const limiter = await this.#limiter();
     try {
-      return await active.get(key);
+      return await limiter.get(key);
     } catch (error) {
-      if (active === memory) throw error;
+      if (limiter === this.#memory) throw error;
       this.#link?.degrade(error);
-      return memory.get(key);
+      return this.#memory!.get(key);
     }
   }
 
   /** Counts one; resolves to the new count, including when it went over the budget. */
   async consume(key: string): Promise<RateLimiterRes> {
-    const { active, memory, Res } = await this.#limiters();
+    const limiter = await this.#limiter();
     try {
-      return await active.consume(key);
+      return await limiter.consume(key);
     } catch (error) {
-      if (error instanceof Res) return error;
-      if (active === memory) throw error;
+      if (isLimitResult(error)) return error;
+      if (limiter === this.#memory) throw error;
       this.#link?.degrade(error);
-      return memory.consume(key).catch((over: unknown) => {
-        if (over instanceof Res) return over;
+      return this.#memory!.consume(key).catch((over: unknown) => {
+        if (isLimitResult(over)) return over;
         throw over;
       });
     }
