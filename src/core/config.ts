@@ -75,7 +75,7 @@ export const optionsSchema = z
         apply: z.boolean().default(true),
       })
       .strict()
-      .default({ maxInFlight: 6, maxBatch: 500, apply: true }),
+      .default({}),
     /** Clock in ms since the epoch (tests). @default Date.now */
     now: z.custom<() => number>((v) => typeof v === 'function').optional(),
     /** A pino logger, or false for silence. @default a pino logger at level "info" */
@@ -97,7 +97,7 @@ export const optionsSchema = z
         keyPrefix: z.string().min(1).max(100).default('clerk-sync:rl'),
       })
       .strict()
-      .default({ failed: 60, verified: 0, windowSeconds: 60, keyPrefix: 'clerk-sync:rl' }),
+      .default({}),
     /** The forwarded header that names the client: `x-forwarded-for` (`x-forwarded-for:2` with two proxies), `cf-connecting-ip`, `x-real-ip`, …; false: the socket's peer. @default false */
     trustProxy: z.union([z.literal(false), z.string().regex(/^[A-Za-z0-9-]+(:[1-9][0-9]?)?$/, 'a header name, optionally :hops')]).default(false),
     /** Source networks (CIDRs or addresses) allowed to deliver webhooks; others get 403. Unset: any. */
@@ -115,7 +115,7 @@ export const optionsSchema = z
         keepAliveTimeoutMs: z.number().int().nonnegative().default(5_000),
       })
       .strict()
-      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024, keepAliveTimeoutMs: 5_000 }),
+      .default({}),
     /** Clerk secret key (`sk_…`) for backfill, reconcile and `ensureUser`; unset: those refuse to run. */
     clerkSecretKey: z.string().min(1).optional(),
     /** Another Backend API base URL (a proxy, a fake in tests). @default "https://api.clerk.com" */
@@ -145,7 +145,7 @@ export const optionsSchema = z
         shutdownTimeoutMs: z.number().int().positive().default(10_000),
       })
       .strict()
-      .default({ batchSize: 500, concurrency: 2, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 5000, retryMaxMs: 3_600_000, leaseMs: 15_000, shutdownTimeoutMs: 10_000 }),
+      .default({}),
     /** The outbox dispatcher that sends side effects (docs/side-effects.md). */
     outbox: z
       .object({
@@ -165,7 +165,7 @@ export const optionsSchema = z
         leaseMs: z.number().int().min(100).optional(),
       })
       .strict()
-      .default({ concurrency: 4, pollIntervalMs: 1000, maxAttempts: 12, retryBaseMs: 2000, retryMaxMs: 3_600_000, sendTimeoutMs: 10_000 }),
+      .default({}),
     /** Email through Resend; on when both `apiKey` and `from` are set. */
     resend: z
       .object({
@@ -194,7 +194,7 @@ export const optionsSchema = z
         emailRelay: z.boolean().default(false),
       })
       .strict()
-      .default({ welcomeEmail: true, adminWelcomeEmail: true, slackSignup: true, emailRelay: false }),
+      .default({}),
     /** Your templates for the built-in messages (any left out keeps its default). */
     templates: z
       .object({

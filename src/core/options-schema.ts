@@ -31,8 +31,12 @@ export abstract class Schema<Out, In = Out> {
     return new Transformed(this, map);
   }
 
-  /** Absent (undefined): the default, copied when it is an object, so instances never share one. */
-  default(value: Exclude<Out, undefined>): Schema<Exclude<Out, undefined>, In | undefined> {
+  /**
+   * Absent (undefined): the default, parsed like a given value (zod's `prefault`): an object's
+   * `.default({})` takes its fields' own defaults, and every parse builds a new object, so
+   * instances never share one.
+   */
+  default(value: Exclude<In, undefined>): Schema<Exclude<Out, undefined>, In | undefined> {
     return new Defaulted(this, value);
   }
 }
@@ -68,15 +72,13 @@ class Defaulted<Out, In> extends Schema<Exclude<Out, undefined>, In | undefined>
   readonly expected: string;
   constructor(
     readonly inner: Schema<Out, In>,
-    readonly fallback: Exclude<Out, undefined>,
+    readonly fallback: Exclude<In, undefined>,
   ) {
     super();
     this.expected = inner.expected;
   }
   parse(value: unknown, path: readonly (string | number)[], issues: Issue[]): Exclude<Out, undefined> {
-    if (value !== undefined) return this.inner.parse(value, path, issues) as Exclude<Out, undefined>;
-    const fallback: unknown = this.fallback;
-    return (typeof fallback === 'object' && fallback !== null ? { ...fallback } : fallback) as Exclude<Out, undefined>;
+    return this.inner.parse(value === undefined ? this.fallback : value, path, issues) as Exclude<Out, undefined>;
   }
 }
 
