@@ -77,7 +77,8 @@ export function deliveryDeadline(deps: Pick<ReceiverDeps, 'deliveryTimeoutMs'>, 
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
-function fail(code: ErrorCode, message?: string, extraHeaders: Record<string, string> = {}): ReceiverAnswer {
+/** An error answer in the documented shape (core/errors.ts), for the receiver and for what stands before it. */
+export function errorAnswer(code: ErrorCode, message?: string, extraHeaders: Record<string, string> = {}): ReceiverAnswer {
   return { status: ERROR_CODES[code].status, body: errorBody(code, message), headers: { ...JSON_HEADERS, ...extraHeaders } };
 }
 
@@ -89,7 +90,7 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
   const answer = await decide(deps, delivery, outcome, client, deadline).catch((error: unknown) => {
     deps.logger.error({ err: { message: (error as Error)?.message, code: (error as { code?: string })?.code } }, 'webhook delivery failed');
     outcome.code = 'internal_error';
-    return fail('internal_error');
+    return errorAnswer('internal_error');
   });
   outcome.status = answer.status;
   const elapsedMs = performance.now() - started;
@@ -108,7 +109,7 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
 async function decide(deps: ReceiverDeps, delivery: Delivery, outcome: DeliveryOutcome, client: Client, deadline: number): Promise<ReceiverAnswer> {
   const reject = (code: ErrorCode, message?: string, headers?: Record<string, string>) => {
     outcome.code = code;
-    return fail(code, message, headers);
+    return errorAnswer(code, message, headers);
   };
   const limits = deps.limits;
   const refuse = async (code: ErrorCode, message?: string) => {

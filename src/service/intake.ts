@@ -6,11 +6,10 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../core/config.js';
 import { isDatabaseUnavailable, type Db } from '../core/db.js';
-import { errorBody } from '../core/errors.js';
 import { beforeDeadline, TIMED_OUT } from '../core/deadline.js';
 import { InboxWriter, type IntakeApply } from '../inbox/group-commit.js';
 import type { InboxItem } from '../inbox/enqueue.js';
-import { deliveryDeadline, handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
+import { deliveryDeadline, errorAnswer, handleWebhookRequest, receiveDelivery, type Delivery, type DeliveryOutcome, type ReceiverAnswer, type ReceiverDeps } from '../receive/receiver.js';
 import type { DeliveryLimits } from '../receive/rate-limit.js';
 import type { SigningKey } from '../verify/index.js';
 
@@ -47,12 +46,14 @@ export function createIntake({ config, keys, ready, logger, now, limits }: Intak
   const listeners: Array<(o: DeliveryOutcome, ms: number) => void> = [];
   let afterCommit: AfterCommit | undefined;
   let applier: IntakeApplier | undefined;
+  // The deliveries that arrive while the first one opens the database share its build (one
+  // writer, one group commit); a failed build is forgotten so the next delivery tries again.
   let receiverDeps: ReceiverDeps | undefined;
-  const deps = async (): Promise<ReceiverDeps> => {
-    if (receiverDeps) return receiverDeps;
+  let building: Promise<ReceiverDeps> | undefined;
+  const build = async (): Promise<ReceiverDeps> => {
     const db = await ready();
     await applier?.prepare();
-    receiverDeps = {
+    return (receiverDeps = {
       keys,
       db,
       schema: config.schema,
@@ -67,18 +68,18 @@ export function createIntake({ config, keys, ready, logger, now, limits }: Intak
       },
       limits,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
-    };
-    return receiverDeps;
+    });
   };
+  const deps = (): Promise<ReceiverDeps> =>
+    (building ??= build().catch((error: unknown) => {
+      building = undefined;
+      throw error;
+    }));
 
   const unavailable = (error: unknown): ReceiverAnswer => {
     const down = isDatabaseUnavailable(error);
     logger.error({ err: { message: (error as Error)?.message } }, down ? 'database unavailable' : 'clerk-sync failed to start');
-    return {
-      status: down ? 503 : 500,
-      body: down ? errorBody('database_unavailable') : errorBody('internal_error'),
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    };
+    return errorAnswer(down ? 'database_unavailable' : 'internal_error');
   };
 
   /** The receiver's dependencies, within the delivery's deadline: the first use opens and migrates the database. */
@@ -87,7 +88,10 @@ export function createIntake({ config, keys, ready, logger, now, limits }: Intak
     if (receiverDeps) return receiverDeps;
     try {
       const d = await beforeDeadline(deps(), deliveryDeadline(config, arrivedAt));
-      if (d === TIMED_OUT) return unavailable(Object.assign(new Error('the database did not answer within the delivery timeout'), { code: 'ETIMEDOUT' }));
+      if (d === TIMED_OUT) {
+        logger.error({ err: { message: 'the database did not answer within the delivery timeout' } }, 'database unavailable');
+        return errorAnswer('database_unavailable');
+      }
       return d;
     } catch (error) {
       return unavailable(error);
