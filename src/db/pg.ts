@@ -73,20 +73,26 @@ export function createPgDb(options: PgDbOptions): Db {
         broken = true;
       };
       client.on('error', onError);
+      // Only this connection's own statements can tell that it stopped answering; an error the
+      // caller's code throws (a hook's HTTP call reset) says nothing about it.
+      const own = <R>(statement: Promise<R>): Promise<R> =>
+        statement.catch((error: unknown) => {
+          if (isDatabaseUnavailable(error)) broken = true;
+          throw error;
+        });
       try {
         // One round trip: a simple query may hold several statements.
         const timeout = options.lockTimeoutMs;
-        await client.query(timeout === undefined ? 'begin' : `begin; set local lock_timeout = ${Math.max(1, Math.round(timeout))}`);
-        const tx: Queryable = { query: (text, params) => run(client, text, params) };
+        await own(client.query(timeout === undefined ? 'begin' : `begin; set local lock_timeout = ${Math.max(1, Math.round(timeout))}`));
+        const tx: Queryable = { query: (text, params) => own(run(client, text, params)) };
         const result = await fn(tx);
-        await client.query('commit');
+        await own(client.query('commit'));
         return result;
       } catch (error) {
         // A connection that stopped answering (a statement past its timeout is still running on
         // it, and a rollback would queue behind it for a whole timeout more) is closed instead:
         // Postgres rolls back the transaction of a closed connection.
-        if (broken || isDatabaseUnavailable(error)) broken = true;
-        else {
+        if (!broken) {
           try {
             await client.query(ROLLBACK);
           } catch {
