@@ -76,7 +76,7 @@ export function validateRetentionDays(days: unknown, name = 'days'): number {
 
 const lockKey = (schema: string) => `clerk-sync:prune:${schema}`;
 
-const eventsWhere = `received_at < $1::timestamptz and status in ('applied', 'stale', 'ignored') and (applied_at is null or applied_at < $1::timestamptz)`;
+const eventsWhere = `received_at < $1::timestamptz and status in (${PRUNABLE_EVENT_STATUSES.map((status) => `'${status}'`).join(', ')}) and (applied_at is null or applied_at < $1::timestamptz)`;
 const outboxWhere = `status = 'sent' and sent_at < $1::timestamptz and pruned_at is null`;
 
 /** What a run over the same cutoff would prune now. */

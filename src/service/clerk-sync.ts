@@ -54,8 +54,10 @@ export interface ClerkSync {
   /** Prometheus metrics of this instance, in its own registry; `handleMetrics` serves them. Counting starts when either is first used. */
   readonly metrics: ClerkSyncMetrics;
   readonly handleMetrics: (request: Request) => Promise<Response>;
-  /** The admin page and API (docs/admin.md); answers 404 unless `adminToken` is set. */
-  /** `context.clientIp`: the peer address (the standalone server passes it), for the login throttle. */
+  /**
+   * The admin page and API (docs/admin.md); answers 404 unless `adminToken` is set.
+   * `context.clientIp`: the peer address (the standalone server passes it), for the login throttle.
+   */
   readonly handleAdmin: (request: Request, context?: { clientIp?: string }) => Promise<Response>;
   /** Backfill, reconcile and read-through from Clerk's Backend API; they need `clerkSecretKey` (docs/backfill.md). */
   readonly backfill: BackfillService['backfill'];
@@ -115,22 +117,11 @@ export function createClerkSync(options: ClerkSyncOptions = {}): ClerkSync {
     get metrics() {
       return metrics.get();
     },
-    handleMetrics: operator.handleMetrics,
-    handleAdmin: operator.handleAdmin,
-    backfill: operator.backfill,
-    reconcile: operator.reconcile,
-    ensureUser: operator.ensureUser,
-    ensureOrganization: operator.ensureOrganization,
-    applyBackfilled: operator.applyBackfilled,
-    backfillStatus: operator.backfillStatus,
+    ...operator,
     hooks: processing.hooks,
     outbox: processing.outbox,
     startWorker: processing.startWorker,
     drain: processing.drain,
-    reproject: operator.reproject,
-    replay: operator.replay,
-    replayOutbox: operator.replayOutbox,
-    prune: operator.prune,
     db: database.ready,
     migrate: database.migrate,
     readiness: database.readiness,

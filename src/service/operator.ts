@@ -8,13 +8,12 @@ import type { ResolvedConfig } from '../core/config.js';
 import type { Db } from '../core/db.js';
 import { errorBody } from '../core/errors.js';
 import type { ApplyDeps } from '../apply/apply-batch.js';
-import { replayEvents, type ReplaySelector } from '../apply/replay.js';
+import { replayEvents } from '../apply/replay.js';
 import type { BackfillService } from '../backfill/service.js';
 import { handleMetricsRequest } from '../metrics/index.js';
-import { replayOutbox, type OutboxReplaySelector } from '../outbox/replay.js';
+import { replayOutbox } from '../outbox/replay.js';
 import type { Hooks } from '../projections/hooks.js';
-import type { ReprojectOptions, ReprojectResult } from '../projections/reproject.js';
-import type { PruneOptions, PruneResult } from '../apply/prune.js';
+import type { ClerkSync } from './clerk-sync.js';
 import type { LazyMetrics } from './metrics.js';
 
 export interface OperatorOptions {
@@ -27,22 +26,11 @@ export interface OperatorOptions {
   hooks: Hooks;
 }
 
-type AdminHandler = (request: Request, context?: { clientIp?: string }) => Promise<Response>;
-
-export interface Operator {
-  readonly backfill: BackfillService['backfill'];
-  readonly reconcile: BackfillService['reconcile'];
-  readonly ensureUser: BackfillService['ensureUser'];
-  readonly ensureOrganization: BackfillService['ensureOrganization'];
-  readonly applyBackfilled: BackfillService['applyBackfilled'];
-  readonly backfillStatus: BackfillService['backfillStatus'];
-  reproject(options?: Omit<ReprojectOptions, 'schema' | 'projections'>): Promise<ReprojectResult>;
-  replay(selector: ReplaySelector): Promise<number>;
-  replayOutbox(selector?: OutboxReplaySelector): Promise<number>;
-  prune(options?: Partial<Omit<PruneOptions, 'schema'>>): Promise<PruneResult>;
-  readonly handleAdmin: AdminHandler;
-  readonly handleMetrics: (request: Request) => Promise<Response>;
-}
+/** ClerkSync's operator members, documented there; the composition root spreads them in. */
+export type Operator = Pick<
+  ClerkSync,
+  'backfill' | 'reconcile' | 'ensureUser' | 'ensureOrganization' | 'applyBackfilled' | 'backfillStatus' | 'reproject' | 'replay' | 'replayOutbox' | 'prune' | 'handleAdmin' | 'handleMetrics'
+>;
 
 export function createOperator({ config, ready, logger, now, metrics, hooks }: OperatorOptions): Operator {
   let backfillService: Promise<BackfillService> | undefined;
@@ -83,9 +71,9 @@ export function createOperator({ config, ready, logger, now, metrics, hooks }: O
       });
     })());
 
-  let adminHandler: Promise<AdminHandler> | undefined;
+  let adminHandler: Promise<Operator['handleAdmin']> | undefined;
   const adminToken = config.adminToken;
-  const handleAdmin: AdminHandler = adminToken
+  const handleAdmin: Operator['handleAdmin'] = adminToken
     ? async (request, context) => {
         adminHandler ??= import('../admin/index.js').then(({ createAdminHandler }) =>
           createAdminHandler({

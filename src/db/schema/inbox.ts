@@ -19,8 +19,7 @@ export const webhookEvents = clerk.table(
     clerkTimestamp: bigint('clerk_timestamp', { mode: 'number' }),
     instanceId: text('instance_id'),
     payload: jsonb('payload').notNull(),
-    /** sha256 of the raw body, to tell a harmless duplicate from a conflicting one. */
-    /** No longer written: a redelivery is compared with `payload` itself. Kept for rows of earlier versions; a later migration drops it. */
+    /** sha256 of the raw body, no longer written: a redelivery is compared with `payload` itself. Kept for rows of earlier versions; a later migration drops it. */
     bodySha256: text('body_sha256'),
     source: text('source').notNull().default('webhook'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
