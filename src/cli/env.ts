@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { optionsFromEnv, type ClerkSyncOptions } from '../core/config.js';
 import { generateSigningSecret } from '../verify/index.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../core/env.js';
+
+export type { Env };
 
 export const SECRET_HELP =
   'Set CLERK_WEBHOOK_SIGNING_SECRET to the signing secret of your endpoint: Clerk Dashboard → Configure → Webhooks → ' +

@@ -45,13 +45,15 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
     return await command.run(args, env);
   } catch (error) {
     const known = knownFailure(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    const badUsage = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
     if (error instanceof ClerkSyncError) console.error(`clerk-sync ${name}: ${error.message}`);
-    else if ((error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error(`clerk-sync ${name}: ${(error as Error).message}\n\n${command.help}`);
+    else if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error(`clerk-sync ${name}: ${(error as Error).message}\n\n${command.help}`);
     // A bad option value: the message names the option and what it takes; no stack trace.
-    else if ((error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) console.error(`clerk-sync ${name}: ${(error as Error).message}`);
+    else if (badUsage) console.error(`clerk-sync ${name}: ${(error as Error).message}`);
     else if (known) console.error(`clerk-sync ${name}: ${known}`);
     else console.error(`clerk-sync ${name} failed:`, error);
-    return (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+    return badUsage ? 2 : 1;
   }
 }
 

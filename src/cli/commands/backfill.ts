@@ -7,6 +7,7 @@ import { REDACT_PATHS } from '../../core/logger.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { createProgress, type Progress } from '../progress.js';
+import { invalidOption } from '../usage.js';
 
 /** One line for `clerk-sync --help`. */
 export const summary = 'Copies everything Clerk\'s Backend API lists into the database, resumably.';
@@ -51,7 +52,7 @@ export interface RunFlags {
 
 const positiveInt = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw Object.assign(new Error(`--${name} must be a positive whole number, got "${value}"`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw invalidOption(`--${name} must be a positive whole number, got "${value}"`);
   return Number(value);
 };
 
@@ -72,11 +73,11 @@ export function parseCommon(args: string[], extra: Record<string, { type: 'boole
     try {
       only = parseResources(values.only);
     } catch (error) {
-      throw Object.assign(new Error((error as Error).message), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+      throw invalidOption((error as Error).message);
     }
   }
   const pageSize = positiveInt('page-size', values['page-size'] as string | undefined);
-  if (pageSize !== undefined && pageSize > 500) throw Object.assign(new Error('--page-size is at most 500 (Clerk\'s limit)'), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  if (pageSize !== undefined && pageSize > 500) throw invalidOption('--page-size is at most 500 (Clerk\'s limit)');
   const flags: RunFlags = {
     only,
     rate: positiveInt('rate', values.rate as string | undefined),

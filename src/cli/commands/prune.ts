@@ -5,6 +5,7 @@ import { MAX_RETENTION_DAYS } from '../../core/config.js';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { createProgress } from '../progress.js';
+import { invalidOption } from '../usage.js';
 
 /** One line for `clerk-sync --help`. */
 export const summary = 'Deletes old applied events and old sent side effects\' payloads (retention).';
@@ -28,20 +29,18 @@ prune runs at a time across all processes. See docs/operations.md "Retention".
 Exit codes: 0 done, 1 the database could not be used, 2 bad usage (a bad --days, or retention off
 with no --days), 3 another process is pruning now (nothing was done here; it finishes the work).`;
 
-const usageError = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-
 export async function run(args: string[], env: Env): Promise<number> {
   const { values } = parseArgs({ args, options: { days: { type: 'string' }, paced: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } });
   const daysText = values.days;
   if (daysText !== undefined && (!/^\d+$/.test(daysText) || Number(daysText) < 1 || Number(daysText) > MAX_RETENTION_DAYS)) {
-    throw usageError(`--days must be a whole number from 1 to ${MAX_RETENTION_DAYS}, got "${daysText}"`);
+    throw invalidOption(`--days must be a whole number from 1 to ${MAX_RETENTION_DAYS}, got "${daysText}"`);
   }
   const options = baseOptions(env);
   const sync = createClerkSync({ ...options, logLevel: env.CLERK_SYNC_LOG_LEVEL ? options.logLevel : 'warn' });
   const days = daysText === undefined ? sync.config.retentionDays : Number(daysText);
   if (days === 0) {
     await sync.close();
-    throw usageError('retention is off (CLERK_SYNC_RETENTION_DAYS=0): give --days N to prune anyway');
+    throw invalidOption('retention is off (CLERK_SYNC_RETENTION_DAYS=0): give --days N to prune anyway');
   }
   try {
     const db = await sync.db();

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
 import { createProgress, type Progress } from '../progress.js';
+import { invalidOption } from '../usage.js';
 
 /** One line for `clerk-sync --help`. */
 export const summary = 'Recomputes typed columns from the data each row holds (after an upgrade), resumably.';
@@ -26,7 +27,7 @@ export async function run(args: string[], env: Env): Promise<number> {
   const { values } = parseArgs({ args, options: { restart: { type: 'boolean' }, 'batch-size': { type: 'string' }, json: { type: 'boolean' } } });
   const batchText = values['batch-size'];
   if (batchText !== undefined && (!/^\d+$/.test(batchText) || Number(batchText) < 1 || Number(batchText) > 5000)) {
-    throw Object.assign(new Error(`--batch-size must be a whole number from 1 to 5000, got "${batchText}"`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+    throw invalidOption(`--batch-size must be a whole number from 1 to 5000, got "${batchText}"`);
   }
   const sync = createClerkSync({ ...baseOptions(env), logLevel: env.CLERK_SYNC_LOG_LEVEL ? baseOptions(env).logLevel : 'warn' });
   let current: { table: string; bar: Progress } | undefined;

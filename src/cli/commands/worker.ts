@@ -4,6 +4,7 @@ import { ClerkSyncError } from '../../core/errors.js';
 import type { RunningWorker } from '../../apply/runner.js';
 import { createClerkSync, type ClerkSync } from '../../service/clerk-sync.js';
 import { baseOptions, type Env } from '../env.js';
+import { invalidOption } from '../usage.js';
 
 /** One line for `clerk-sync --help`. */
 export const summary = 'Applies stored events and sends side effects in the background, until stopped.';
@@ -82,6 +83,6 @@ export async function run(args: string[], env: Env): Promise<number> {
 }
 
 export function wholeNumber(flag: string, text: string): number {
-  if (!/^[1-9]\d*$/.test(text)) throw Object.assign(new Error(`${flag} must be a positive whole number, got "${text}"`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  if (!/^[1-9]\d*$/.test(text)) throw invalidOption(`${flag} must be a positive whole number, got "${text}"`);
   return Number(text);
 }
