@@ -46,6 +46,8 @@ async function rawBody(req: ExpressRequest, limit: number): Promise<{ body: Node
 
 export function clerkSyncExpress(sync: WebhookReceiver): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   return (req, res, next) => {
+    // The delivery's deadline counts from here, so reading the body is part of it (as in node.ts).
+    const arrivedAt = performance.now();
     void (async () => {
       const limit = sync.config.maxBodyBytes;
       const { body, parsed } = req.method === 'POST' ? await rawBody(req as ExpressRequest, limit) : { body: new Uint8Array(0), parsed: undefined };
@@ -55,6 +57,7 @@ export function clerkSyncExpress(sync: WebhookReceiver): (req: IncomingMessage, 
         body,
         fallbackBodies: parsed !== undefined ? () => reserialised(parsed) : undefined,
         clientIp: req.socket.remoteAddress,
+        arrivedAt,
       });
       writeAnswer(res, answer, body === 'too_large');
     })().catch(next);
