@@ -31,7 +31,7 @@ export interface RunnerOptions {
   worker: WorkerSettings & { shutdownTimeoutMs: number };
   outbox: DispatcherSettings;
   /** Retention in days (decision 0005); 0 keeps everything. The apply worker prunes on a timer. */
-  retentionDays?: number;
+  retentionDays: number;
   /** What is on and off among the senders, logged once when work first starts. */
   notes: readonly string[];
   onApply?: (type: string, outcome: Exclude<EventOutcome, 'skipped'>, elapsedMs: number) => void;
@@ -73,7 +73,7 @@ export class Runner {
     const worker = apply ? new Worker({ ...deps, ...o.worker, concurrency }) : undefined;
     const dispatcher = dispatch && o.registry.kinds().length > 0 ? this.#dispatcher(db, true) : undefined;
     // Pruning goes with applying: every deployment that applies events runs it, serve or worker.
-    const retentionDays = o.retentionDays ?? 0;
+    const { retentionDays } = o;
     const pruning = apply && retentionDays > 0 ? new PruneSchedule({ db, schema: o.schema, days: retentionDays, logger: o.logger }) : undefined;
     worker?.start();
     dispatcher?.start();

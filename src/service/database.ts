@@ -74,9 +74,8 @@ export function createDatabase(config: DatabaseSettings): Database {
         return { ok: pending.length === 0, database: 'ok', pendingMigrations: pending };
       };
       try {
-        const checking = check();
-        checking.catch(() => {}); // past the timeout it goes on unheard
-        const answer = await beforeDeadline(checking, performance.now() + config.readyTimeoutMs);
+        // Past the timeout the check goes on unheard (beforeDeadline's race handles its rejection).
+        const answer = await beforeDeadline(check(), performance.now() + config.readyTimeoutMs);
         if (answer === TIMED_OUT) return { ok: false, database: 'unreachable', pendingMigrations: [], message: `database did not answer within ${config.readyTimeoutMs} ms` };
         return answer;
       } catch (error) {

@@ -73,7 +73,7 @@ export function createProcessing({ config, ready, logger, metrics }: ProcessingO
       prepare: async () => {
         if (config.intake.apply && config.mode === 'inline') await runner();
       },
-      current: () => (config.intake.apply && loaded && applyingHere() ? loaded.intake : undefined),
+      current: () => (config.intake.apply && applyingHere() ? loaded?.intake : undefined),
     },
     inline: async (item, commit) => (await runner()).inline(item.id, commit),
     startWorker: async (options) => (await runner()).start(options),
